@@ -1,0 +1,103 @@
+/**
+ * The interfaces of the crypto layer: `CryptoBackend` (raw primitives, one
+ * implementation over node:crypto and one over @noble) and `Suite` (the
+ * `parley-1` suite built over a backend: hybrid signatures, hybrid KEM,
+ * typed key encodings, domain-separated digests). Everything above the crypto
+ * layer uses `Suite`; only the suite and the vector tests touch a backend.
+ *
+ * All keys handed across the `Suite` API are *typed encodings*: one type-tag
+ * byte followed by the raw key (see keys.ts). A key of the wrong type or
+ * length is refused with `KEY_INVALID` / `KEY_TYPE_MISMATCH`.
+ */
+
+/** Argon2id cost parameters (RFC 9106). */
+export interface Argon2Params {
+  memoryKiB: number
+  passes: number
+  parallelism: number
+  /** Output length in bytes. */
+  length: number
+}
+
+/** Raw primitives. Inputs are raw bytes (no type tags). Misuse throws ParleyError. */
+export interface CryptoBackend {
+  readonly name: 'native' | 'portable'
+  randomBytes(length: number): Uint8Array
+  sha256(data: Uint8Array): Uint8Array
+  sha3_256(data: Uint8Array): Uint8Array
+  shake256(data: Uint8Array, outputLength: number): Uint8Array
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
+  /** AES-GCM with a 128/192/256-bit key; returns ciphertext || 16-byte tag. */
+  aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+  /** Throws ParleyError DECRYPT_FAILED on any authentication failure. */
+  aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+  chacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+  chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+  xchacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+  xchacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+  x25519PublicKey(secretKey: Uint8Array): Uint8Array
+  /** Throws X25519_ZERO_SHARED when the result is all zero (small-order peer key). */
+  x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array
+  ed25519PublicKey(seed: Uint8Array): Uint8Array
+  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array
+  /** Strict RFC 8032 verification (canonical S, canonical A); false on any failure. */
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
+  mlKem768PublicKey(seed: Uint8Array): Uint8Array
+  /** The expanded FIPS 203 decapsulation key (for vectors only). */
+  mlKem768ExpandedSecretKey(seed: Uint8Array): Uint8Array
+  /** `randomness` (32 bytes) is a test hook: only the portable backend honours it. */
+  mlKem768Encapsulate(publicKey: Uint8Array, randomness?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array }
+  mlKem768Decapsulate(seed: Uint8Array, ciphertext: Uint8Array): Uint8Array
+  mlDsa65PublicKey(seed: Uint8Array): Uint8Array
+  mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context?: Uint8Array): Uint8Array
+  mlDsa65Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context?: Uint8Array): boolean
+  argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Uint8Array>
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
+}
+
+/** A key pair as typed encodings. */
+export interface KeyPair {
+  publicKey: Uint8Array
+  secretKey: Uint8Array
+}
+
+/** The parley-1 suite over one backend. */
+export interface Suite {
+  readonly id: 'parley-1'
+  readonly backend: CryptoBackend
+  randomBytes(length: number): Uint8Array
+  sha256(data: Uint8Array): Uint8Array
+  /** SHA-256 over a length-prefixed label and length-prefixed parts: unambiguous, domain-separated. */
+  digest(label: string, ...parts: Uint8Array[]): Uint8Array
+  hkdf(ikm: Uint8Array, salt: Uint8Array, info: string | Uint8Array, length: number): Uint8Array
+  hmac(key: Uint8Array, data: Uint8Array): Uint8Array
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
+
+  /** Hybrid Ed25519 + ML-DSA-65 key pair; `seed` (32 bytes) only for tests/vectors. */
+  generateSigningKey(seed?: Uint8Array): KeyPair
+  signingPublicKey(secretKey: Uint8Array): Uint8Array
+  /** Hybrid signature: both component signatures over `LABELS.hybridSignature || label || message`. */
+  sign(secretKey: Uint8Array, label: string, message: Uint8Array): Uint8Array
+  /** True only when both component signatures verify. Malformed key -> throws KEY_INVALID. */
+  verify(publicKey: Uint8Array, label: string, message: Uint8Array, signature: Uint8Array): boolean
+  /** Components of a hybrid signing public key (raw bytes), e.g. for VC-JWT EdDSA. */
+  splitSigningPublicKey(publicKey: Uint8Array): { ed25519: Uint8Array; mlDsa65: Uint8Array }
+  /** Components of a hybrid signing secret key (raw seeds). Caller wipes them. */
+  splitSigningSecretKey(secretKey: Uint8Array): { ed25519: Uint8Array; mlDsa65: Uint8Array }
+
+  /** Hybrid X25519 + ML-KEM-768 key pair (KitchenSink combiner); `seed` (32 bytes) only for tests. */
+  generateKemKey(seed?: Uint8Array): KeyPair
+  encapsulate(publicKey: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array }
+  /** Throws KEM_FAILED on malformed input (ML-KEM implicit rejection still yields a secret). */
+  decapsulate(secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array
+
+  /** AES-256-GCM, ciphertext || tag. Open throws DECRYPT_FAILED. */
+  aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+  aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+  /** XChaCha20-Poly1305 with a fresh random nonce: returns nonce || ciphertext || tag. */
+  seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+  /** Inverse of `seal`; throws DECRYPT_FAILED. */
+  open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+  argon2id(passphrase: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Uint8Array>
+}

@@ -1,0 +1,108 @@
+/**
+ * The one error type of Parley. Every expected failure — bad input from the
+ * network, a file or a user; a refused signature; a policy that says no — is a
+ * `ParleyError` with a stable string `code` and a one-line `message`. Callers
+ * and tests branch on `code`, never on message text. A lower-level error is
+ * always chained as `cause`.
+ *
+ * On the wire, every decrypt or authentication failure uses the single opaque
+ * code `DECRYPT_FAILED` / `AUTH_FAILED`; detail goes to debug logs only.
+ */
+
+/** Every error code, grouped by layer. Adding a code means adding it here. */
+export const ErrorCodes = [
+  // generic misuse and input
+  'INVALID_ARGUMENT',
+  'UNSUPPORTED',
+  'INTERNAL',
+  // crypto
+  'KEY_INVALID',
+  'KEY_TYPE_MISMATCH',
+  'SIGNATURE_INVALID',
+  'DECRYPT_FAILED',
+  'KEM_FAILED',
+  'X25519_ZERO_SHARED',
+  'KDF_PARAMS_INVALID',
+  // codec
+  'DECODE_FAILED',
+  'DECODE_TOO_LARGE',
+  'DECODE_TOO_DEEP',
+  'DECODE_NOT_CANONICAL',
+  'DECODE_SCHEMA',
+  'ENCODE_FAILED',
+  // identity
+  'DID_INVALID',
+  'DID_NOT_FOUND',
+  'DID_METHOD_UNSUPPORTED',
+  'KEL_EMPTY',
+  'KEL_TOO_LONG',
+  'KEL_INCEPTION_INVALID',
+  'KEL_ID_MISMATCH',
+  'KEL_SEQUENCE_INVALID',
+  'KEL_CHAIN_BROKEN',
+  'KEL_SIGNATURE_INVALID',
+  'KEL_ROTATED_KEY',
+  'KEL_PREROTATION_MISMATCH',
+  'KEL_ROLLBACK',
+  'KEL_DUPLICITY',
+  'KEL_EVENT_INVALID',
+  'GROUP_NOT_MEMBER',
+  'GROUP_MEMBER_EXISTS',
+  'GROUP_PROOF_INVALID',
+  // credentials
+  'VC_MALFORMED',
+  'VC_SIGNATURE_INVALID',
+  'VC_PQ_SIGNATURE_MISSING',
+  'VC_PQ_SIGNATURE_INVALID',
+  'VC_EXPIRED',
+  'VC_NOT_YET_VALID',
+  'VC_TOO_OLD',
+  'VC_UNTRUSTED_ISSUER',
+  'VC_TYPE_NOT_ACCEPTED',
+  'VC_SUBJECT_MISMATCH',
+  'VP_MALFORMED',
+  'VP_SIGNATURE_INVALID',
+  'VP_AUDIENCE_MISMATCH',
+  'VP_NONCE_MISMATCH',
+  'VP_EXPIRED',
+  // storage and CLI
+  'STORE_LOCKED',
+  'STORE_CORRUPT',
+  'STORE_NOT_FOUND',
+  'STORE_EXISTS',
+  'PASSPHRASE_REQUIRED',
+  'PASSPHRASE_WRONG',
+  'IO_FAILED',
+] as const
+
+export type ErrorCode = (typeof ErrorCodes)[number]
+
+export interface ParleyErrorOptions {
+  cause?: unknown
+}
+
+export class ParleyError extends Error {
+  override readonly name = 'ParleyError'
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options: ParleyErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+  }
+
+  /** A JSON shape for `--json` output and logs: never includes the cause chain. */
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message }
+  }
+}
+
+/** True when `err` is a ParleyError, optionally with the given code. */
+export function isParleyError(err: unknown, code?: ErrorCode): err is ParleyError {
+  return err instanceof ParleyError && (code === undefined || err.code === code)
+}
+
+/** Wraps any thrown value in a ParleyError with `code`, keeping ParleyErrors as they are. */
+export function wrapError(err: unknown, code: ErrorCode, message: string): ParleyError {
+  if (err instanceof ParleyError) return err
+  return new ParleyError(code, message, { cause: err })
+}
