@@ -68,6 +68,28 @@ export const XCHACHA20_NONCE_LENGTH = 24
 export const HYBRID_KEM_SEED_LENGTH = 32
 /** Shared secret of the hybrid KEM. */
 export const HYBRID_KEM_SHARED_SECRET_LENGTH = 32
+/** Seed of a hybrid signing key pair (expanded with HKDF into the two component seeds). */
+export const HYBRID_SIGNING_SEED_LENGTH = 32
+/** Expanded FIPS 203 ML-KEM-768 decapsulation key (vectors only; we store seeds). */
+export const MLKEM768_EXPANDED_SECRET_KEY_LENGTH = 2400
+/** ML-KEM encapsulation randomness `m` (FIPS 203 Algorithm 20, test hook only). */
+export const MLKEM_RANDOMNESS_LENGTH = 32
+/** ML-DSA signing randomness `rnd` (FIPS 204 Algorithm 2, test hook only). */
+export const MLDSA_RANDOMNESS_LENGTH = 32
+/** Longest ML-DSA context string (FIPS 204 §5.2). */
+export const MLDSA_MAX_CONTEXT_LENGTH = 255
+/** Longest HKDF-SHA-256 output (RFC 5869 §2.3: 255 · HashLen). */
+export const HKDF_SHA256_MAX_LENGTH = 255 * 32
+/** Longest HKDF `info` (node:crypto's limit; the portable backend enforces it too so both agree). */
+export const HKDF_MAX_INFO_LENGTH = 1024
+/** Longest label for signatures and digests (a two-byte length prefix encodes it). */
+export const LABEL_MAX_LENGTH = 255
+/**
+ * Public-key objects the native backend keeps imported (peer keys are reused
+ * across many verifications and encapsulations; public data only, never
+ * secrets). 64 entries of at most ~2 KiB each.
+ */
+export const NATIVE_PUBLIC_KEY_CACHE_ENTRIES = 64
 
 // ---------------------------------------------------------------------------
 // Passphrases (Argon2id). The floor is what we refuse to go below when
@@ -90,6 +112,14 @@ export const ARGON2_MAX_MEMORY_KIB = 1024 * 1024
 export const ARGON2_MAX_PASSES = 10
 /** Salt length for Argon2id. */
 export const ARGON2_SALT_LENGTH = 16
+/** Shortest Argon2id salt either backend accepts (RFC 9106 §3.1: at least 8 bytes). */
+export const ARGON2_MIN_SALT_LENGTH = 8
+/** Highest Argon2id lanes either backend accepts (more buys nothing on our targets). */
+export const ARGON2_MAX_PARALLELISM = 16
+/** Shortest Argon2id output (RFC 9106 §3.1 allows 4; a key is never shorter than 16). */
+export const ARGON2_MIN_OUTPUT_LENGTH = 16
+/** Longest Argon2id output (we derive one key of at most 64 bytes). */
+export const ARGON2_MAX_OUTPUT_LENGTH = 64
 
 // ---------------------------------------------------------------------------
 // Codec limits (strict CBOR decoding)
@@ -101,13 +131,25 @@ export const CODEC_MAX_INPUT_BYTES = 1024 * 1024
 export const CODEC_MAX_DEPTH = 16
 /** Most items in one array or entries in one map. */
 export const CODEC_MAX_ITEMS = 4096
+/** Longest `kind` of a versioned envelope, in bytes (kinds are short ASCII names like `parley/kel-event`). */
+export const CODEC_MAX_KIND_LENGTH = 64
+/** Highest envelope version number accepted (versions are small counters, starting at 1). */
+export const CODEC_MAX_VERSION = 0xffff
 
 // ---------------------------------------------------------------------------
 // Identity limits
 // ---------------------------------------------------------------------------
 
-/** Most events in one KEL we will verify (bounds work for a hostile log). */
-export const KEL_MAX_EVENTS = 10_000
+/**
+ * Most events in one KEL we will verify (bounds work for a hostile log: each
+ * event costs one hybrid verification, ~0.25 ms, so 1,024 events stay under
+ * half a second; a monthly rotation for 85 years fits).
+ */
+export const KEL_MAX_EVENTS = 1024
+/** Largest encoded KEL (1,024 events of up to ~8 KiB; raises the codec's 1 MiB default for this structure only). */
+export const KEL_MAX_BYTES = 8 * 1024 * 1024
+/** Largest encoded single event (a group inception with GROUP_MAX_MEMBERS DIDs is ~70 KiB). */
+export const KEL_MAX_EVENT_BYTES = 256 * 1024
 /** Most signing keys in one establishment event. */
 export const KEL_MAX_KEYS = 8
 /** Most services listed in one event. */
@@ -118,6 +160,10 @@ export const KEL_MAX_SERVICE_FIELD_LENGTH = 512
 export const GROUP_MAX_MEMBERS = 1024
 /** Longest human-readable name (identity or group). */
 export const MAX_NAME_LENGTH = 128
+/** Shortest challenge a membership proof accepts (128 bits: unguessable, single use). */
+export const GROUP_PROOF_MIN_CHALLENGE_LENGTH = 16
+/** Longest challenge a membership proof accepts (a transcript hash or nonce, never bulk data). */
+export const GROUP_PROOF_MAX_CHALLENGE_LENGTH = 256
 
 // ---------------------------------------------------------------------------
 // Credential limits
@@ -129,6 +175,32 @@ export const VC_MAX_JWT_LENGTH = 64 * 1024
 export const VC_CLOCK_SKEW_SECONDS = 60
 /** Default lifetime of a presentation, in seconds. */
 export const VP_DEFAULT_LIFETIME_SECONDS = 300
+/** Longest presentation lifetime (exp - iat) a verifier accepts: a presentation is for one connection. */
+export const VP_MAX_LIFETIME_SECONDS = 3600
+/** Deepest JSON nesting in a JWT header/payload, container or DID document (a VC needs about 4). */
+export const VC_MAX_JSON_DEPTH = 16
+/** Largest issuer/holder KEL embedded in a container, decoded bytes (= the codec's input limit). */
+export const VC_MAX_EMBEDDED_KEL_BYTES = 1024 * 1024
+/** Largest credential container: JWT + ML-DSA-65 co-signature + base64url KEL (4/3 of 1 MiB) + slack. */
+export const VC_MAX_CONTAINER_BYTES = 2 * 1024 * 1024
+/** Most credentials in one presentation. */
+export const VP_MAX_CREDENTIALS = 8
+/** Largest presentation container: the holder KEL plus a few credentials with their issuer KELs. */
+export const VP_MAX_CONTAINER_BYTES = 4 * 1024 * 1024
+/** Longest presentation nonce string (a transcript hash in base64url is 43). */
+export const VP_MAX_NONCE_LENGTH = 512
+/** Most entries in a credential's `type`, `@context` or a trust policy list we read. */
+export const VC_MAX_LIST_ITEMS = 64
+/** Most issuers or types in one trust policy. */
+export const TRUST_POLICY_MAX_ENTRIES = 1024
+/** Longest DID or DID URL (kid) accepted in credentials, policies and resolution. */
+export const DID_MAX_LENGTH = 2048
+/** Largest did:web document fetched (a DID document with a few keys is a few KiB). */
+export const DID_WEB_MAX_DOCUMENT_BYTES = 64 * 1024
+/** did:web fetch timeout, in milliseconds. */
+export const DID_WEB_TIMEOUT_MS = 10_000
+/** Most verification methods considered in one resolved DID document. */
+export const DID_DOCUMENT_MAX_METHODS = 64
 
 // ---------------------------------------------------------------------------
 // Files
@@ -136,6 +208,18 @@ export const VP_DEFAULT_LIFETIME_SECONDS = 300
 
 /** Largest file (KEL export, credential, key file) the CLI reads. */
 export const MAX_INPUT_FILE_BYTES = 4 * 1024 * 1024
+/** Largest KEL file accepted (10,000 events of ~6 KiB would be 60 MiB; 16 MiB bounds a hostile file). */
+export const KEL_FILE_MAX_BYTES = 16 * 1024 * 1024
+/** Most records in one key file. */
+export const KEYSTORE_MAX_RECORDS = 1024
+/** Largest plaintext record in a key file (secrets are small; 64 KiB is generous). */
+export const KEYSTORE_MAX_RECORD_BYTES = 64 * 1024
+/** Longest record name in a key file. */
+export const KEYSTORE_MAX_NAME_LENGTH = 128
+/** Largest passphrase file read. */
+export const MAX_PASSPHRASE_FILE_BYTES = 4096
+/** Shortest passphrase accepted for a new key file. */
+export const MIN_PASSPHRASE_LENGTH = 8
 /** Mode of every file holding secrets. */
 export const SECRET_FILE_MODE = 0o600
 /** Mode of the home directory. */
