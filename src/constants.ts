@@ -150,7 +150,7 @@ export const KEL_MAX_EVENTS = 1024
 export const KEL_MAX_BYTES = 8 * 1024 * 1024
 /** Largest encoded single event (a group inception with GROUP_MAX_MEMBERS DIDs is ~70 KiB). */
 export const KEL_MAX_EVENT_BYTES = 256 * 1024
-/** Most signing keys in one establishment event. */
+/** Most agreement (hybrid KEM) keys in one event; an establishment event has exactly one signing key. */
 export const KEL_MAX_KEYS = 8
 /** Most services listed in one event. */
 export const KEL_MAX_SERVICES = 32
@@ -160,6 +160,8 @@ export const KEL_MAX_SERVICE_FIELD_LENGTH = 512
 export const GROUP_MAX_MEMBERS = 1024
 /** Longest human-readable name (identity or group). */
 export const MAX_NAME_LENGTH = 128
+/** Latest event time accepted, in Unix seconds (the end of the ECMAScript Date range, year 275760). */
+export const KEL_MAX_TIMESTAMP_SECONDS = 8_640_000_000_000
 /** Shortest challenge a membership proof accepts (128 bits: unguessable, single use). */
 export const GROUP_PROOF_MIN_CHALLENGE_LENGTH = 16
 /** Longest challenge a membership proof accepts (a transcript hash or nonce, never bulk data). */
@@ -208,8 +210,6 @@ export const DID_DOCUMENT_MAX_METHODS = 64
 
 /** Largest file (KEL export, credential, key file) the CLI reads. */
 export const MAX_INPUT_FILE_BYTES = 4 * 1024 * 1024
-/** Largest KEL file accepted (10,000 events of ~6 KiB would be 60 MiB; 16 MiB bounds a hostile file). */
-export const KEL_FILE_MAX_BYTES = 16 * 1024 * 1024
 /** Most records in one key file. */
 export const KEYSTORE_MAX_RECORDS = 1024
 /** Largest plaintext record in a key file (secrets are small; 64 KiB is generous). */

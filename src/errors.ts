@@ -65,6 +65,7 @@ export const ErrorCodes = [
   'VP_AUDIENCE_MISMATCH',
   'VP_NONCE_MISMATCH',
   'VP_EXPIRED',
+  'VP_NOT_YET_VALID',
   // storage and CLI
   'STORE_LOCKED',
   'STORE_CORRUPT',

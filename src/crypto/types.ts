@@ -39,6 +39,17 @@ export interface CryptoBackend {
   x25519PublicKey(secretKey: Uint8Array): Uint8Array
   /** Throws X25519_ZERO_SHARED when the result is all zero (small-order peer key). */
   x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array
+  /**
+   * `x25519` that also returns the public key of `secretKey`, with one key
+   * import: the hybrid KEM needs both (its combiner binds the public keys).
+   */
+  x25519WithPublicKey(secretKey: Uint8Array, publicKey: Uint8Array): { ownPublicKey: Uint8Array; sharedSecret: Uint8Array }
+  /**
+   * X25519 as a KEM (an ephemeral key pair agreed with `publicKey`): the
+   * ciphertext is the ephemeral public key. `randomness` (32 bytes) is the
+   * ephemeral secret, for vectors; without it the backend generates one.
+   */
+  x25519Encapsulate(publicKey: Uint8Array, randomness?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array }
   ed25519PublicKey(seed: Uint8Array): Uint8Array
   ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array
   /** Strict RFC 8032 verification (canonical S, canonical A); false on any failure. */
@@ -49,8 +60,19 @@ export interface CryptoBackend {
   /** `randomness` (32 bytes) is a test hook: only the portable backend honours it. */
   mlKem768Encapsulate(publicKey: Uint8Array, randomness?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array }
   mlKem768Decapsulate(seed: Uint8Array, ciphertext: Uint8Array): Uint8Array
+  /**
+   * `mlKem768Decapsulate` that also returns the encapsulation key of `seed`,
+   * with one key expansion: the hybrid KEM combiner binds the public key.
+   */
+  mlKem768DecapsulateWithPublicKey(seed: Uint8Array, ciphertext: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array }
   mlDsa65PublicKey(seed: Uint8Array): Uint8Array
-  mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context?: Uint8Array): Uint8Array
+  /**
+   * Hedged ML-DSA-65 signing (FIPS 204 Algorithm 2). `randomness` (32 bytes,
+   * the `rnd` of Algorithm 2; all zero = the deterministic variant) is a test
+   * hook for vectors: only the portable backend honours it, the native one
+   * throws UNSUPPORTED.
+   */
+  mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context?: Uint8Array, randomness?: Uint8Array): Uint8Array
   mlDsa65Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context?: Uint8Array): boolean
   argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Uint8Array>
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean

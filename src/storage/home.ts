@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { readdir } from 'node:fs/promises'
 import type { Suite } from '../crypto/types.js'
 import { ParleyError } from '../errors.js'
-import { KEL_FILE_MAX_BYTES } from '../constants.js'
+import { KEL_MAX_BYTES } from '../constants.js'
 import { acquireLock, ensurePrivateDir, exists, readBounded, writeAtomic } from './files.js'
 import type { FileLock } from './files.js'
 import { Keystore } from './keystore.js'
@@ -124,7 +124,7 @@ export class Home {
   async readKel(did: string): Promise<Uint8Array | undefined> {
     const path = this.kelPath(did)
     if (!(await exists(path))) return undefined
-    return readBounded(path, KEL_FILE_MAX_BYTES)
+    return readBounded(path, KEL_MAX_BYTES)
   }
 
   /** Stores the KEL bytes of `did` (the caller verified them against the previous one). */

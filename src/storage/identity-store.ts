@@ -14,6 +14,7 @@ import { ParleyError } from '../errors.js'
 import { asMap, decodeVersioned, encodeVersioned, expectKeys, getBytes, optional } from '../codec/index.js'
 import type { CborValue } from '../codec/index.js'
 import {
+  compareKels,
   createIdentity,
   decodeKel,
   decodeSecrets,
@@ -77,17 +78,13 @@ export class IdentityStore {
   /** Rotates this home's identity keys (pre-rotation: the committed next key becomes current). */
   async rotateIdentity(keystore: Keystore, now: Date): Promise<LoadedIdentity> {
     const current = await this.loadIdentity(keystore)
-    const next = rotateIdentity(this.suite, current.kel, current.secrets, { now })
-    await this.#commit(keystore, IDENTITY_RECORD, next, current.secrets)
-    return next
+    return this.#advance(keystore, IDENTITY_RECORD, current, () => rotateIdentity(this.suite, current.kel, current.secrets, { now }))
   }
 
   /** Updates services or name of this home's identity. */
   async updateIdentity(keystore: Keystore, changes: { services?: Service[]; name?: string }, now: Date): Promise<LoadedIdentity> {
     const current = await this.loadIdentity(keystore)
-    const next = updateIdentity(this.suite, current.kel, current.secrets, { ...changes, now })
-    await this.#commit(keystore, IDENTITY_RECORD, next, current.secrets)
-    return next
+    return this.#advance(keystore, IDENTITY_RECORD, current, () => updateIdentity(this.suite, current.kel, current.secrets, { ...changes, now }))
   }
 
   /** The stored KEL of `did`, verified. */
@@ -104,14 +101,14 @@ export class IdentityStore {
    */
   async importKel(bytes: Uint8Array, opts: { record?: boolean } = {}): Promise<KeyState> {
     const kel = decodeKel(bytes)
-    const unseen = verifyKel(this.suite, kel)
-    const previous = await this.home.readKel(unseen.did)
-    let state = unseen
-    if (previous !== undefined) {
-      const seen = verifyKel(this.suite, decodeKel(previous), { expectedDid: unseen.did })
-      state = verifyKel(this.suite, kel, { seen: { did: seen.did, sequence: seen.sequence, digest: seen.digest } })
+    const state = verifyKel(this.suite, kel)
+    const previous = await this.home.readKel(state.did)
+    // The stored log was verified when it was stored: comparing events is enough.
+    const relation = previous === undefined ? 'new' : compareKels(previous, kel)
+    if (relation === 'a-extends-b') {
+      throw new ParleyError('KEL_ROLLBACK', `this KEL of ${state.did} ends at sequence ${state.sequence}, older than the one seen before`)
     }
-    if (opts.record !== false && (previous === undefined || state.sequence > 0)) {
+    if (opts.record !== false && (relation === 'new' || relation === 'b-extends-a')) {
       await this.home.writeKel(state.did, encodeKel(kel))
     }
     return state
@@ -120,7 +117,7 @@ export class IdentityStore {
   /** Creates a group whose first member is this home's identity; the control key goes to the key file. */
   async createGroup(keystore: Keystore, opts: { name: string; kind?: 'group' | 'person'; now: Date }): Promise<LoadedIdentity> {
     const me = await this.loadIdentity(keystore)
-    const created = createIdentity(this.suite, { name: opts.name, kind: opts.kind ?? 'group', members: [me.state.did], now: opts.now })
+    const created = createIdentity(this.suite, { name: opts.name, kind: opts.kind ?? 'group', members: [me.state], now: opts.now })
     await this.#commit(keystore, groupRecord(created.state.did), created, undefined)
     const config = await this.home.readConfig()
     config.groups[created.state.did] = opts.name
@@ -148,18 +145,14 @@ export class IdentityStore {
     const member = await this.importKel(memberKel)
     const group = await this.loadGroup(keystore, ref)
     if (group.state.members.includes(member.did)) throw new ParleyError('GROUP_MEMBER_EXISTS', `${member.did} is a member already`)
-    const next = updateIdentity(this.suite, group.kel, group.secrets, { addMembers: [member.did], now })
-    await this.#commit(keystore, groupRecord(group.state.did), next, group.secrets)
-    return next
+    return this.#advance(keystore, groupRecord(group.state.did), group, () => updateIdentity(this.suite, group.kel, group.secrets, { addMembers: [member], now }))
   }
 
   /** Removes a member; the group control key rotates in the same event. */
   async removeMember(keystore: Keystore, ref: string, memberDid: string, now: Date): Promise<LoadedIdentity> {
     const group = await this.loadGroup(keystore, ref)
     if (!group.state.members.includes(memberDid)) throw new ParleyError('GROUP_NOT_MEMBER', `${memberDid} is not a member`)
-    const next = rotateIdentity(this.suite, group.kel, group.secrets, { removeMembers: [memberDid], now })
-    await this.#commit(keystore, groupRecord(group.state.did), next, group.secrets)
-    return next
+    return this.#advance(keystore, groupRecord(group.state.did), group, () => rotateIdentity(this.suite, group.kel, group.secrets, { removeMembers: [memberDid], now }))
   }
 
   async #load(keystore: Keystore, did: string, record: string): Promise<LoadedIdentity> {
@@ -178,10 +171,25 @@ export class IdentityStore {
     throw new ParleyError('STORE_CORRUPT', `the key file holds no secret for the current key of ${did}`)
   }
 
+  /**
+   * Authors the next event with `step` (which wipes the secrets it replaces,
+   * so they are encoded first) and commits it.
+   */
+  async #advance(keystore: Keystore, record: string, current: LoadedIdentity, step: () => LoadedIdentity): Promise<LoadedIdentity> {
+    const previous = encodeSecrets(current.secrets)
+    try {
+      const next = step()
+      await this.#commit(keystore, record, next, previous)
+      return next
+    } finally {
+      previous.fill(0)
+    }
+  }
+
   /** Writes secrets (new + previous) first, then the KEL. */
-  async #commit(keystore: Keystore, record: string, next: LoadedIdentity, previous: IdentitySecrets | undefined): Promise<void> {
+  async #commit(keystore: Keystore, record: string, next: LoadedIdentity, previous: Uint8Array | undefined): Promise<void> {
     const body: Record<string, CborValue> = { current: encodeSecrets(next.secrets) }
-    if (previous !== undefined) body['previous'] = encodeSecrets(previous)
+    if (previous !== undefined) body['previous'] = previous
     const bytes = encodeVersioned(SECRETS_KIND, 1, body)
     try {
       await keystore.put(record, bytes)

@@ -1,0 +1,365 @@
+/**
+ * The native `CryptoBackend`: every primitive of the parley-1 suite over
+ * node:crypto (OpenSSL 3.5 in Node 24). Specs: FIPS 180-4 (SHA-256),
+ * FIPS 202 (SHA3-256, SHAKE256), RFC 2104 (HMAC), RFC 5869 (HKDF),
+ * NIST SP 800-38D (AES-GCM), RFC 8439 (ChaCha20-Poly1305), RFC 7748 (X25519),
+ * RFC 8032 (Ed25519), FIPS 203 (ML-KEM-768), FIPS 204 (ML-DSA-65),
+ * RFC 9106 (Argon2id).
+ *
+ * One exception: XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) has no
+ * node:crypto primitive, so this backend delegates it to @noble/ciphers; we
+ * never implement a primitive ourselves.
+ *
+ * Key import, the public-key cache and the Buffer boundary live in
+ * native-keys.ts. Secret keys are imported per call and never cached;
+ * imported public keys are (peers' keys recur, and import is a large part of
+ * the cost: an ML-KEM encapsulation key import runs the FIPS 203 §7.2 checks).
+ *
+ * Test hooks the native backend cannot honour: fixed ML-KEM encapsulation
+ * randomness and fixed ML-DSA signing randomness throw UNSUPPORTED.
+ */
+import type { Buffer } from 'node:buffer'
+import {
+  argon2,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  decapsulate,
+  diffieHellman,
+  encapsulate,
+  generateKeyPairSync,
+  hash,
+  hkdfSync,
+  randomFillSync,
+  sign,
+  timingSafeEqual,
+  verify,
+} from 'node:crypto'
+import type { CipherChaCha20Poly1305, CipherGCM, DecipherChaCha20Poly1305, DecipherGCM, KeyObject } from 'node:crypto'
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { ParleyError } from '../errors.js'
+import {
+  AEAD_TAG_LENGTH,
+  ED25519_PUBLIC_KEY_LENGTH,
+  ED25519_SEED_LENGTH,
+  ED25519_SIGNATURE_LENGTH,
+  MLDSA65_PUBLIC_KEY_LENGTH,
+  MLDSA65_SEED_LENGTH,
+  MLDSA65_SIGNATURE_LENGTH,
+  MLDSA_MAX_CONTEXT_LENGTH,
+  MLKEM768_CIPHERTEXT_LENGTH,
+  MLKEM768_PUBLIC_KEY_LENGTH,
+  MLKEM768_SEED_LENGTH,
+  X25519_KEY_LENGTH,
+} from '../constants.js'
+import {
+  checkAesGcm,
+  checkArgon2,
+  checkChaCha,
+  checkHkdf,
+  checkMlDsaContext,
+  checkOutputLength,
+  checkXChaCha,
+  tooShortForTag,
+} from './backend-checks.js'
+import { assertBytes, assertLength, fail } from './bytes.js'
+import { isStrictEd25519PublicKey } from './ed25519-strict.js'
+import { buf, expandedMlKemSecretKey, exportPublic, importPublic, importSecret, own } from './native-keys.js'
+import type { Argon2Params, CryptoBackend } from './types.js'
+
+/** The one message of every AEAD authentication failure (no detail on the wire). */
+const DECRYPT_FAILED_MESSAGE = 'decryption failed'
+
+const EMPTY = new Uint8Array(0)
+
+function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0
+  for (const b of bytes) acc |= b
+  return acc === 0
+}
+
+const GCM_CIPHERS = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' } as const
+
+function gcmCipher(key: Uint8Array): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' {
+  return GCM_CIPHERS[key.length as 16 | 24 | 32]
+}
+
+/** AEAD seal through a node cipher: returns ciphertext || tag. */
+function aeadSeal(cipher: CipherGCM | CipherChaCha20Poly1305, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  cipher.setAAD(buf(aad), { plaintextLength: plaintext.length })
+  const out = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH)
+  const body = cipher.update(buf(plaintext))
+  const tail = cipher.final()
+  out.set(body, 0)
+  out.set(tail, body.length)
+  out.set(cipher.getAuthTag(), plaintext.length)
+  return out
+}
+
+/** AEAD open through a node decipher; unauthenticated plaintext is wiped on failure. */
+function aeadOpen(op: string, decipher: DecipherGCM | DecipherChaCha20Poly1305, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  const bodyLength = sealed.length - AEAD_TAG_LENGTH
+  decipher.setAAD(buf(aad), { plaintextLength: bodyLength })
+  decipher.setAuthTag(buf(sealed.subarray(bodyLength)))
+  const body = decipher.update(buf(sealed.subarray(0, bodyLength)))
+  let tail: Buffer
+  try {
+    tail = decipher.final()
+  } catch (err) {
+    body.fill(0)
+    return fail('DECRYPT_FAILED', op, DECRYPT_FAILED_MESSAGE, err)
+  }
+  const out = new Uint8Array(bodyLength)
+  out.set(body, 0)
+  out.set(tail, body.length)
+  body.fill(0)
+  tail.fill(0)
+  return out
+}
+
+/** Checks lengths and imports an X25519 secret key. */
+function importX25519(op: string, secretKey: Uint8Array, publicKey: Uint8Array): KeyObject {
+  assertLength(op, 'secretKey', secretKey, X25519_KEY_LENGTH, 'KEY_INVALID')
+  assertLength(op, 'publicKey', publicKey, X25519_KEY_LENGTH, 'KEY_INVALID')
+  return importSecret(op, 'x25519', 'raw-private', secretKey)
+}
+
+/** RFC 7748 §6.1 X25519 with the all-zero check. */
+function x25519Agree(op: string, privateKey: KeyObject, publicKey: Uint8Array): Uint8Array {
+  const peer = importPublic(op, 'x25519', publicKey)
+  let shared: Uint8Array
+  try {
+    shared = own(diffieHellman({ privateKey, publicKey: peer }))
+  } catch (err) {
+    // OpenSSL refuses exactly one X25519 outcome: the all-zero output.
+    return fail('X25519_ZERO_SHARED', op, 'all-zero shared secret (small-order public key)', err)
+  }
+  // RFC 7748 §6.1: check for the all-zero value and abort.
+  if (isAllZero(shared)) fail('X25519_ZERO_SHARED', op, 'all-zero shared secret (small-order public key)')
+  return shared
+}
+
+/** Checks lengths and imports an ML-KEM-768 decapsulation key from its 64-byte seed (FIPS 203 §7.1). */
+function importMlKemSecret(op: string, seed: Uint8Array, ciphertext: Uint8Array): KeyObject {
+  assertLength(op, 'seed', seed, MLKEM768_SEED_LENGTH, 'KEY_INVALID')
+  assertLength(op, 'ciphertext', ciphertext, MLKEM768_CIPHERTEXT_LENGTH)
+  return importSecret(op, 'ml-kem-768', 'raw-seed', seed)
+}
+
+function mlKemDecapsulate(op: string, key: KeyObject, ciphertext: Uint8Array): Uint8Array {
+  try {
+    // FIPS 203 Algorithm 21: implicit rejection, a wrong ciphertext still yields a secret.
+    return own(decapsulate(key, ciphertext))
+  } catch (err) {
+    return fail('KEM_FAILED', op, 'decapsulation failed', err)
+  }
+}
+
+export const nativeBackend: CryptoBackend = {
+  name: 'native',
+
+  randomBytes(length: number): Uint8Array {
+    checkOutputLength('randomBytes', length)
+    return randomFillSync(new Uint8Array(length))
+  },
+
+  sha256(data: Uint8Array): Uint8Array {
+    assertBytes('sha256', 'data', data)
+    return own(hash('sha256', data, 'buffer'))
+  },
+
+  sha3_256(data: Uint8Array): Uint8Array {
+    assertBytes('sha3_256', 'data', data)
+    return own(hash('sha3-256', data, 'buffer'))
+  },
+
+  shake256(data: Uint8Array, outputLength: number): Uint8Array {
+    assertBytes('shake256', 'data', data)
+    checkOutputLength('shake256', outputLength)
+    if (outputLength === 0) return new Uint8Array(0)
+    return own(createHash('shake256', { outputLength }).update(data).digest())
+  },
+
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+    assertBytes('hmacSha256', 'key', key, 'KEY_INVALID')
+    assertBytes('hmacSha256', 'data', data)
+    return own(createHmac('sha256', buf(key)).update(data).digest())
+  },
+
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+    checkHkdf('hkdfSha256', ikm, salt, info, length)
+    // RFC 5869 §2.2: an empty salt is HashLen zero bytes; OpenSSL does the same.
+    return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))
+  },
+
+  aesGcmSeal(key, nonce, plaintext, aad) {
+    checkAesGcm('aesGcmSeal', key, nonce, plaintext, aad)
+    return aeadSeal(createCipheriv(gcmCipher(key), buf(key), buf(nonce), { authTagLength: AEAD_TAG_LENGTH }), plaintext, aad)
+  },
+
+  aesGcmOpen(key, nonce, sealed, aad) {
+    checkAesGcm('aesGcmOpen', key, nonce, sealed, aad)
+    if (tooShortForTag(sealed)) fail('DECRYPT_FAILED', 'aesGcmOpen', DECRYPT_FAILED_MESSAGE)
+    return aeadOpen('aesGcmOpen', createDecipheriv(gcmCipher(key), buf(key), buf(nonce), { authTagLength: AEAD_TAG_LENGTH }), sealed, aad)
+  },
+
+  chacha20Poly1305Seal(key, nonce, plaintext, aad) {
+    checkChaCha('chacha20Poly1305Seal', key, nonce, plaintext, aad)
+    return aeadSeal(createCipheriv('chacha20-poly1305', buf(key), buf(nonce), { authTagLength: AEAD_TAG_LENGTH }), plaintext, aad)
+  },
+
+  chacha20Poly1305Open(key, nonce, sealed, aad) {
+    checkChaCha('chacha20Poly1305Open', key, nonce, sealed, aad)
+    if (tooShortForTag(sealed)) fail('DECRYPT_FAILED', 'chacha20Poly1305Open', DECRYPT_FAILED_MESSAGE)
+    return aeadOpen('chacha20Poly1305Open', createDecipheriv('chacha20-poly1305', buf(key), buf(nonce), { authTagLength: AEAD_TAG_LENGTH }), sealed, aad)
+  },
+
+  // XChaCha20-Poly1305: no node:crypto primitive; delegated to @noble/ciphers.
+  xchacha20Poly1305Seal(key, nonce, plaintext, aad) {
+    checkXChaCha('xchacha20Poly1305Seal', key, nonce, plaintext, aad)
+    return xchacha20poly1305(key, nonce, aad).encrypt(plaintext)
+  },
+
+  xchacha20Poly1305Open(key, nonce, sealed, aad) {
+    checkXChaCha('xchacha20Poly1305Open', key, nonce, sealed, aad)
+    if (tooShortForTag(sealed)) fail('DECRYPT_FAILED', 'xchacha20Poly1305Open', DECRYPT_FAILED_MESSAGE)
+    try {
+      return xchacha20poly1305(key, nonce, aad).decrypt(sealed)
+    } catch (err) {
+      return fail('DECRYPT_FAILED', 'xchacha20Poly1305Open', DECRYPT_FAILED_MESSAGE, err)
+    }
+  },
+
+  x25519PublicKey(secretKey: Uint8Array): Uint8Array {
+    assertLength('x25519PublicKey', 'secretKey', secretKey, X25519_KEY_LENGTH, 'KEY_INVALID')
+    return exportPublic(importSecret('x25519PublicKey', 'x25519', 'raw-private', secretKey))
+  },
+
+  x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+    return x25519Agree('x25519', importX25519('x25519', secretKey, publicKey), publicKey)
+  },
+
+  x25519WithPublicKey(secretKey: Uint8Array, publicKey: Uint8Array) {
+    const op = 'x25519WithPublicKey'
+    const privateKey = importX25519(op, secretKey, publicKey)
+    return { ownPublicKey: exportPublic(privateKey), sharedSecret: x25519Agree(op, privateKey, publicKey) }
+  },
+
+  x25519Encapsulate(publicKey: Uint8Array, randomness?: Uint8Array) {
+    const op = 'x25519Encapsulate'
+    assertLength(op, 'publicKey', publicKey, X25519_KEY_LENGTH, 'KEY_INVALID')
+    // A fresh key pair from OpenSSL is cheaper than importing random bytes (no import-time checks).
+    const privateKey =
+      randomness === undefined ? generateKeyPairSync('x25519').privateKey : importX25519(op, randomness, publicKey)
+    return { ciphertext: exportPublic(privateKey), sharedSecret: x25519Agree(op, privateKey, publicKey) }
+  },
+
+  ed25519PublicKey(seed: Uint8Array): Uint8Array {
+    assertLength('ed25519PublicKey', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
+    return exportPublic(importSecret('ed25519PublicKey', 'ed25519', 'raw-private', seed))
+  },
+
+  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
+    assertLength('ed25519Sign', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
+    assertBytes('ed25519Sign', 'message', message)
+    return own(sign(null, message, importSecret('ed25519Sign', 'ed25519', 'raw-private', seed)))
+  },
+
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    assertLength('ed25519Verify', 'publicKey', publicKey, ED25519_PUBLIC_KEY_LENGTH, 'KEY_INVALID')
+    assertBytes('ed25519Verify', 'message', message)
+    assertBytes('ed25519Verify', 'signature', signature)
+    if (signature.length !== ED25519_SIGNATURE_LENGTH) return false
+    // RFC 8032 §5.1.3 canonical A and no small-order A (see ed25519-strict.ts);
+    // OpenSSL itself checks S < L (§5.1.7 step 1) and compares R byte-for-byte.
+    if (!isStrictEd25519PublicKey(publicKey)) return false
+    try {
+      return verify(null, message, importPublic('ed25519Verify', 'ed25519', publicKey), signature)
+    } catch {
+      return false
+    }
+  },
+
+  mlKem768PublicKey(seed: Uint8Array): Uint8Array {
+    assertLength('mlKem768PublicKey', 'seed', seed, MLKEM768_SEED_LENGTH, 'KEY_INVALID')
+    return exportPublic(importSecret('mlKem768PublicKey', 'ml-kem-768', 'raw-seed', seed))
+  },
+
+  mlKem768ExpandedSecretKey(seed: Uint8Array): Uint8Array {
+    assertLength('mlKem768ExpandedSecretKey', 'seed', seed, MLKEM768_SEED_LENGTH, 'KEY_INVALID')
+    return expandedMlKemSecretKey('mlKem768ExpandedSecretKey', importSecret('mlKem768ExpandedSecretKey', 'ml-kem-768', 'raw-seed', seed))
+  },
+
+  mlKem768Encapsulate(publicKey: Uint8Array, randomness?: Uint8Array) {
+    const op = 'mlKem768Encapsulate'
+    if (randomness !== undefined) fail('UNSUPPORTED', op, 'node:crypto cannot encapsulate with caller randomness')
+    assertLength(op, 'publicKey', publicKey, MLKEM768_PUBLIC_KEY_LENGTH, 'KEY_INVALID')
+    // Import runs the FIPS 203 §7.2 encapsulation-key checks (type and modulus).
+    const { sharedKey, ciphertext } = encapsulate(importPublic(op, 'ml-kem-768', publicKey))
+    return { ciphertext: own(ciphertext), sharedSecret: own(sharedKey) }
+  },
+
+  mlKem768Decapsulate(seed: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    const op = 'mlKem768Decapsulate'
+    return mlKemDecapsulate(op, importMlKemSecret(op, seed, ciphertext), ciphertext)
+  },
+
+  mlKem768DecapsulateWithPublicKey(seed: Uint8Array, ciphertext: Uint8Array) {
+    const op = 'mlKem768DecapsulateWithPublicKey'
+    const key = importMlKemSecret(op, seed, ciphertext)
+    return { publicKey: exportPublic(key), sharedSecret: mlKemDecapsulate(op, key, ciphertext) }
+  },
+
+  mlDsa65PublicKey(seed: Uint8Array): Uint8Array {
+    assertLength('mlDsa65PublicKey', 'seed', seed, MLDSA65_SEED_LENGTH, 'KEY_INVALID')
+    return exportPublic(importSecret('mlDsa65PublicKey', 'ml-dsa-65', 'raw-seed', seed))
+  },
+
+  mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array): Uint8Array {
+    const op = 'mlDsa65Sign'
+    if (randomness !== undefined) fail('UNSUPPORTED', op, 'node:crypto cannot sign with caller randomness')
+    assertLength(op, 'seed', seed, MLDSA65_SEED_LENGTH, 'KEY_INVALID')
+    assertBytes(op, 'message', message)
+    checkMlDsaContext(op, context)
+    // FIPS 204 Algorithm 2 (hedged): M' = 0 || |ctx| || ctx || M, formatted by OpenSSL.
+    return own(sign(null, message, { key: importSecret(op, 'ml-dsa-65', 'raw-seed', seed), context: buf(context) }))
+  },
+
+  mlDsa65Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array = EMPTY): boolean {
+    const op = 'mlDsa65Verify'
+    assertLength(op, 'publicKey', publicKey, MLDSA65_PUBLIC_KEY_LENGTH, 'KEY_INVALID')
+    assertBytes(op, 'message', message)
+    assertBytes(op, 'signature', signature)
+    assertBytes(op, 'context', context)
+    // FIPS 204 Algorithm 3 step 1-2: wrong ctx or signature length is a failed verification.
+    if (signature.length !== MLDSA65_SIGNATURE_LENGTH || context.length > MLDSA_MAX_CONTEXT_LENGTH) return false
+    try {
+      return verify(null, message, { key: importPublic(op, 'ml-dsa-65', publicKey), context: buf(context) }, signature)
+    } catch {
+      return false
+    }
+  },
+
+  async argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Uint8Array> {
+    checkArgon2('argon2id', password, salt, params)
+    // RFC 9106 §3 Argon2id, version 0x13, on libuv's thread pool.
+    return await new Promise((resolve, reject) => {
+      argon2(
+        'argon2id',
+        { message: password, nonce: salt, parallelism: params.parallelism, tagLength: params.length, memory: params.memoryKiB, passes: params.passes },
+        (err, derivedKey) => {
+          if (err !== null) reject(new ParleyError('INTERNAL', 'argon2id: derivation failed', { cause: err }))
+          else resolve(own(derivedKey))
+        },
+      )
+    })
+  },
+
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+    assertBytes('timingSafeEqual', 'a', a)
+    assertBytes('timingSafeEqual', 'b', b)
+    if (a.length !== b.length) return false
+    return timingSafeEqual(a, b)
+  },
+}

@@ -1,0 +1,105 @@
+/**
+ * `createSuite(backend)`: the parley-1 suite (DESIGN.md §3) over one
+ * `CryptoBackend`. It owns the typed key encodings at the API boundary, the
+ * domain-separated digest, the symmetric helpers with their fixed sizes, and
+ * delegates the hybrids to hybrid-signature.ts and hybrid-kem.ts.
+ *
+ * - digest: SHA-256 (FIPS 180-4) over len16(label) || label || for each part
+ *   len32(part) || part — injective, so no two (label, parts) lists collide
+ *   by concatenation.
+ * - aesGcmSeal/Open: AES-256-GCM (NIST SP 800-38D) with a 96-bit nonce; the
+ *   caller guarantees each key is used once (ratchet message keys).
+ * - seal/open: XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) with a fresh
+ *   random 192-bit nonce, returned as nonce || ciphertext || tag; random
+ *   nonces of that size are safe to use without a counter.
+ *
+ * @example
+ * ```ts
+ * import { defaultSuite as suite } from './crypto/index.js'
+ * import { LABELS } from './constants.js'
+ * const { publicKey, secretKey } = suite.generateSigningKey()
+ * const sig = suite.sign(secretKey, LABELS.kelEvent, bytes)
+ * suite.verify(publicKey, LABELS.kelEvent, bytes, sig) // true
+ * ```
+ */
+import { AEAD_TAG_LENGTH, AES256_KEY_LENGTH, AES_GCM_NONCE_LENGTH, SUITE_ID, XCHACHA20_NONCE_LENGTH } from '../constants.js'
+import { assertBytes, assertLength, concatBytes, fail, uintBE, utf8 } from './bytes.js'
+import { generateKemKey, kemDecapsulate, kemEncapsulate } from './hybrid-kem.js'
+import {
+  generateSigningKey,
+  hybridSign,
+  hybridVerify,
+  signingPublicKey,
+  splitSigningPublicKey,
+  splitSigningSecretKey,
+} from './hybrid-signature.js'
+import { encodeLabel, isKnownLabel } from './labels.js'
+import type { CryptoBackend, Suite } from './types.js'
+
+export function createSuite(backend: CryptoBackend): Suite {
+  const suite: Suite = {
+    id: SUITE_ID,
+    backend,
+
+    randomBytes: (length) => backend.randomBytes(length),
+    sha256: (data) => backend.sha256(data),
+
+    digest(label, ...parts) {
+      const chunks: Uint8Array[] = [encodeLabel('digest', label)]
+      for (const part of parts) {
+        assertBytes('digest', 'part', part)
+        chunks.push(uintBE(part.length, 4), part)
+      }
+      return backend.sha256(concatBytes(...chunks))
+    },
+
+    /** HKDF-SHA-256; a string `info` must be one of LABELS, bytes are taken as they are. */
+    hkdf(ikm, salt, info, length) {
+      if (typeof info === 'string' && !isKnownLabel(info)) fail('INVALID_ARGUMENT', 'hkdf', `unknown label ${JSON.stringify(info)} (labels live in LABELS, constants.ts)`)
+      return backend.hkdfSha256(ikm, salt, typeof info === 'string' ? utf8(info) : info, length)
+    },
+
+    hmac: (key, data) => backend.hmacSha256(key, data),
+    timingSafeEqual: (a, b) => backend.timingSafeEqual(a, b),
+
+    generateSigningKey: (seed) => generateSigningKey(backend, seed),
+    signingPublicKey: (secretKey) => signingPublicKey(backend, secretKey),
+    sign: (secretKey, label, message) => hybridSign(backend, secretKey, label, message),
+    verify: (publicKey, label, message, signature) => hybridVerify(backend, publicKey, label, message, signature),
+    splitSigningPublicKey,
+    splitSigningSecretKey,
+
+    generateKemKey: (seed) => generateKemKey(backend, seed),
+    encapsulate: (publicKey) => kemEncapsulate(backend, publicKey),
+    decapsulate: (secretKey, ciphertext) => kemDecapsulate(backend, secretKey, ciphertext),
+
+    aesGcmSeal(key, nonce, plaintext, aad) {
+      assertLength('aesGcmSeal', 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
+      assertLength('aesGcmSeal', 'nonce', nonce, AES_GCM_NONCE_LENGTH)
+      return backend.aesGcmSeal(key, nonce, plaintext, aad)
+    },
+
+    aesGcmOpen(key, nonce, sealed, aad) {
+      assertLength('aesGcmOpen', 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
+      assertLength('aesGcmOpen', 'nonce', nonce, AES_GCM_NONCE_LENGTH)
+      return backend.aesGcmOpen(key, nonce, sealed, aad)
+    },
+
+    seal(key, plaintext, aad) {
+      const nonce = backend.randomBytes(XCHACHA20_NONCE_LENGTH)
+      return concatBytes(nonce, backend.xchacha20Poly1305Seal(key, nonce, plaintext, aad))
+    },
+
+    open(key, sealed, aad) {
+      assertBytes('open', 'sealed', sealed)
+      if (sealed.length < XCHACHA20_NONCE_LENGTH + AEAD_TAG_LENGTH) {
+        // Same code and message as any other authentication failure.
+        return fail('DECRYPT_FAILED', 'xchacha20Poly1305Open', 'decryption failed')
+      }
+      return backend.xchacha20Poly1305Open(key, sealed.subarray(0, XCHACHA20_NONCE_LENGTH), sealed.subarray(XCHACHA20_NONCE_LENGTH), aad)
+    },
+
+    argon2id: (passphrase, salt, params) => backend.argon2id(passphrase, salt, params),
+  }
+  return Object.freeze(suite)
+}
