@@ -26,8 +26,8 @@ import {
 import { fromBase64url } from '../codec/index.js'
 import type { ErrorCode } from '../errors.js'
 import { ParleyError } from '../errors.js'
-import { isJsonObject, parseStrictJson } from './json.js'
-import type { JsonObject, JsonValue } from './json.js'
+import { isJsonObject, parseStrictJson } from '../codec/json.js'
+import type { JsonObject, JsonValue } from '../codec/json.js'
 
 /** Format tag of a credential file. */
 export const CREDENTIAL_FORMAT = 'parley-vc/1'

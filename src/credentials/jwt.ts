@@ -15,8 +15,8 @@ import { fromBase64url, toBase64url } from '../codec/index.js'
 import type { Suite } from '../crypto/types.js'
 import type { ErrorCode } from '../errors.js'
 import { ParleyError } from '../errors.js'
-import { parseStrictJson } from './json.js'
-import type { JsonObject } from './json.js'
+import { parseStrictJson } from '../codec/json.js'
+import type { JsonObject } from '../codec/json.js'
 
 /** The only JWS algorithm accepted or produced (RFC 8037 §3.1). */
 export const JWS_ALG = 'EdDSA'

@@ -12,8 +12,8 @@
 
 import { DID_MAX_LENGTH, TRUST_POLICY_MAX_ENTRIES, VC_MAX_JSON_DEPTH } from '../constants.js'
 import { ParleyError } from '../errors.js'
-import { isDid } from './did-keys.js'
-import { isJsonObject, parseStrictJson } from './json.js'
+import { isDid } from '../identity/did-key.js'
+import { isJsonObject, parseStrictJson } from '../codec/json.js'
 
 /** What a verifier accepts. */
 export interface TrustPolicy {

@@ -18,8 +18,8 @@ import { encodeKel, hybridMethodId, signingMethodId, verifyKel } from '../identi
 import type { Kel, KeyState } from '../identity/index.js'
 import { PQ_ALG } from './container.js'
 import type { PqCoSignature } from './container.js'
-import { didKeyFromEd25519, isDid } from './did-keys.js'
-import type { JsonObject } from './json.js'
+import { didKeyFromEd25519, isDid } from '../identity/did-key.js'
+import type { JsonObject } from '../codec/json.js'
 import { signJws } from './jwt.js'
 
 /** A did:parley identity able to sign: its KEL and its secrets (only `signing` is used). */

@@ -13,9 +13,9 @@
 import { DID_MAX_LENGTH, VC_MAX_LIST_ITEMS } from '../constants.js'
 import type { ErrorCode } from '../errors.js'
 import { ParleyError } from '../errors.js'
-import { isDid } from './did-keys.js'
-import { isJsonObject } from './json.js'
-import type { JsonObject, JsonValue } from './json.js'
+import { isDid } from '../identity/did-key.js'
+import { isJsonObject } from '../codec/json.js'
+import type { JsonObject, JsonValue } from '../codec/json.js'
 import { numericDate, optionalString, parseJws } from './jwt.js'
 import type { ParsedJws } from './jwt.js'
 

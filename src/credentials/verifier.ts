@@ -26,7 +26,7 @@ import { HYBRID_KEY_TYPE, compareKels, hybridMethodId, verifyKel } from '../iden
 import type { KeyState, SeenRecord } from '../identity/index.js'
 import { createDidResolver, resolveDidDocument } from '../identity/resolver.js'
 import type { PqCoSignature } from './container.js'
-import { didMethod, ed25519KeysFromDocument } from './did-keys.js'
+import { didMethod, ed25519KeysFromDocument } from '../identity/did-key.js'
 import type { ParsedJws } from './jwt.js'
 import { verifyJwsSignature } from './jwt.js'
 import type { PqPurpose } from './signer.js'

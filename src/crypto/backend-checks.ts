@@ -7,7 +7,6 @@
  */
 import {
   AEAD_TAG_LENGTH,
-  AES_GCM_NONCE_LENGTH,
   ARGON2_MAX_MEMORY_KIB,
   ARGON2_MAX_OUTPUT_LENGTH,
   ARGON2_MAX_PARALLELISM,
@@ -40,14 +39,33 @@ export function checkHkdf(op: string, ikm: unknown, salt: unknown, info: unknown
 }
 
 /**
- * AES-GCM (NIST SP 800-38D): 128/192/256-bit keys and the 96-bit nonce only
- * (§8.2.1 deterministic construction; other lengths go through GHASH and the
- * two backends support different ranges of them, so neither accepts them).
+ * Shortest AES-GCM nonce a backend accepts: @noble/ciphers' `gcm` refuses
+ * fewer than 8 bytes (node:crypto takes 1..128).
+ */
+export const AES_GCM_MIN_NONCE_LENGTH = 8
+/**
+ * Longest AES-GCM nonce a backend accepts: OpenSSL 3 caps the GCM IV at
+ * 128 bytes (GCM_IV_MAX_SIZE, 1024 bits); @noble/ciphers has no maximum.
+ */
+export const AES_GCM_MAX_NONCE_LENGTH = 128
+
+/**
+ * AES-GCM (NIST SP 800-38D): 128/192/256-bit keys and a nonce of
+ * AES_GCM_MIN_NONCE_LENGTH..AES_GCM_MAX_NONCE_LENGTH bytes, the lengths both
+ * node:crypto and @noble/ciphers support, so the two backends accept exactly
+ * the same inputs. A 96-bit nonce is the §8.2.1 construction (J0 = IV || 1);
+ * any other length derives J0 through GHASH (§7.1 step 2). The empty nonce
+ * (§5.2.1.1: len(IV) >= 1) is refused. Parley itself only uses 96-bit nonces:
+ * the Suite's AES-256-GCM enforces AES_GCM_NONCE_LENGTH; the wider range is
+ * for the vector tests.
  */
 export function checkAesGcm(op: string, key: unknown, nonce: unknown, data: unknown, aad: unknown): void {
   assertBytes(op, 'key', key, 'KEY_INVALID')
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) fail('KEY_INVALID', op, 'key must be 16, 24 or 32 bytes')
-  assertLength(op, 'nonce', nonce, AES_GCM_NONCE_LENGTH)
+  assertBytes(op, 'nonce', nonce)
+  if (nonce.length < AES_GCM_MIN_NONCE_LENGTH || nonce.length > AES_GCM_MAX_NONCE_LENGTH) {
+    fail('INVALID_ARGUMENT', op, `nonce must be ${AES_GCM_MIN_NONCE_LENGTH}..${AES_GCM_MAX_NONCE_LENGTH} bytes`)
+  }
   assertBytes(op, 'data', data)
   assertBytes(op, 'aad', aad)
 }

@@ -7,8 +7,10 @@
  * - digest: SHA-256 (FIPS 180-4) over len16(label) || label || for each part
  *   len32(part) || part — injective, so no two (label, parts) lists collide
  *   by concatenation.
- * - aesGcmSeal/Open: AES-256-GCM (NIST SP 800-38D) with a 96-bit nonce; the
- *   caller guarantees each key is used once (ratchet message keys).
+ * - aesGcmSeal/Open: AES-256-GCM (NIST SP 800-38D) with exactly a 96-bit
+ *   nonce (the backends also take 8..128 bytes, for the vectors; the suite
+ *   does not); the caller guarantees each key is used once (ratchet message
+ *   keys).
  * - seal/open: XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) with a fresh
  *   random 192-bit nonce, returned as nonce || ciphertext || tag; random
  *   nonces of that size are safe to use without a counter.

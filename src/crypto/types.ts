@@ -28,7 +28,11 @@ export interface CryptoBackend {
   shake256(data: Uint8Array, outputLength: number): Uint8Array
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
-  /** AES-GCM with a 128/192/256-bit key; returns ciphertext || 16-byte tag. */
+  /**
+   * AES-GCM with a 128/192/256-bit key and a nonce of 8..128 bytes
+   * (AES_GCM_MIN/MAX_NONCE_LENGTH, backend-checks.ts); returns ciphertext ||
+   * 16-byte tag. The Suite narrows this to AES-256 and 12-byte nonces.
+   */
   aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
   /** Throws ParleyError DECRYPT_FAILED on any authentication failure. */
   aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
@@ -114,7 +118,7 @@ export interface Suite {
   /** Throws KEM_FAILED on malformed input (ML-KEM implicit rejection still yields a secret). */
   decapsulate(secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array
 
-  /** AES-256-GCM, ciphertext || tag. Open throws DECRYPT_FAILED. */
+  /** AES-256-GCM with a 12-byte nonce only (AES_GCM_NONCE_LENGTH), ciphertext || tag. Open throws DECRYPT_FAILED. */
   aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
   aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
   /** XChaCha20-Poly1305 with a fresh random nonce: returns nonce || ciphertext || tag. */

@@ -63,3 +63,6 @@ export {
   signingMethodId,
   toDidDocument,
 } from './document.js'
+export { createDidResolver, resolveDidDocument, didWebUrl } from './resolver.js'
+export type { DidResolverOptions, FetchFunction } from './resolver.js'
+export { didKeyFromEd25519, ed25519FromDidKey, isDid } from './did-key.js'

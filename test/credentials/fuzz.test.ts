@@ -19,7 +19,7 @@ import {
   parseStrictJson,
 } from '../../src/credentials/index.js'
 import type { DIDDocument } from 'did-resolver'
-import { ed25519KeysFromDocument } from '../../src/credentials/did-keys.js'
+import { ed25519KeysFromDocument } from '../../src/identity/did-key.js'
 import { toDidDocument } from '../../src/identity/document.js'
 import { suite, T0, at, identity, keyIssuer, keyIssuerDid } from './fixtures.js'
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { VC_MAX_JWT_LENGTH, VC_MAX_JSON_DEPTH } from '../../src/constants.js'
 import { toBase64url } from '../../src/codec/index.js'
 import { parseJws, signJws, verifyJwsSignature } from '../../src/credentials/jwt.js'
-import { parseStrictJson } from '../../src/credentials/json.js'
+import { parseStrictJson } from '../../src/codec/json.js'
 import { issueCredential, verifyCredential } from '../../src/credentials/index.js'
 import { suite, T0, at, identity, keyIssuer, keyIssuerDid, policy, withSegment } from './fixtures.js'
 

@@ -20,7 +20,7 @@ import { encodeKel } from '../../src/identity/log.js'
 import { createDidResolver, didWebUrl, resolveDidDocument } from '../../src/identity/resolver.js'
 import type { FetchFunction } from '../../src/identity/resolver.js'
 import { DID_WEB_MAX_DOCUMENT_BYTES } from '../../src/constants.js'
-import { ed25519Jwk, ed25519KeysFromDocument } from '../../src/credentials/did-keys.js'
+import { ed25519Jwk, ed25519KeysFromDocument } from '../../src/identity/did-key.js'
 import { issueCredential, verifyCredential, validateTrustPolicy } from '../../src/credentials/index.js'
 import { isParleyError } from '../../src/errors.js'
 
@@ -104,7 +104,7 @@ test('resolver: did:parley without a KEL -> DID_NOT_FOUND; a KEL of another DID 
 
 test('resolver: did:key resolves to its Ed25519 key', async () => {
   const key = suite.backend.ed25519PublicKey(webSeed)
-  const { didKeyFromEd25519 } = await import('../../src/credentials/did-keys.js')
+  const { didKeyFromEd25519 } = await import('../../src/identity/did-key.js')
   const keyDid = didKeyFromEd25519(key)
   const doc = await resolveDidDocument(createDidResolver({ suite }), keyDid)
   assert.deepEqual(ed25519KeysFromDocument(doc, keyDid, 'assertionMethod')[0]?.publicKey, key)
