@@ -5,6 +5,8 @@
  */
 import type { CliIo } from './io.js'
 import { Home, resolveHomeDir } from '../storage/home.js'
+import { IdentityStore } from '../storage/identity-store.js'
+import type { Keystore } from '../storage/keystore.js'
 import { readBounded } from '../storage/files.js'
 import { ParleyError } from '../errors.js'
 import { MAX_PASSPHRASE_FILE_BYTES, MIN_PASSPHRASE_LENGTH } from '../constants.js'
@@ -64,5 +66,24 @@ export class CliContext {
       throw new ParleyError('INVALID_ARGUMENT', `a passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`)
     }
     return value
+  }
+
+  /**
+   * Runs `fn` with the key file unlocked, under the home's single-writer
+   * lock; closes the key file and releases the lock however `fn` ends.
+   */
+  async withKeystore<T>(fn: (store: IdentityStore, keystore: Keystore) => Promise<T>): Promise<T> {
+    const store = new IdentityStore(this.home)
+    const lock = await this.home.lock()
+    try {
+      const keystore = await this.home.openKeystore(await this.passphrase())
+      try {
+        return await fn(store, keystore)
+      } finally {
+        keystore.close()
+      }
+    } finally {
+      await lock.release()
+    }
   }
 }

@@ -25,7 +25,7 @@ import type { Suite } from '../crypto/index.js'
 import type { ErrorCode } from '../errors.js'
 import { ParleyError } from '../errors.js'
 import { isDid } from './did-key.js'
-import { parseStrictJson } from '../codec/json.js'
+import { concatBytes, parseStrictJson } from '../codec/index.js'
 import { parseDid } from './did.js'
 import { toDidDocument } from './document.js'
 import { verifyKel } from './kel.js'
@@ -115,13 +115,7 @@ async function readBounded(response: Response, max: number): Promise<Uint8Array>
     }
     chunks.push(value)
   }
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
+  return concatBytes(...chunks)
 }
 
 function webDriver(options: DidResolverOptions): DIDResolver {

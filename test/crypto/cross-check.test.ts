@@ -15,6 +15,7 @@ import { shake256 } from '@noble/hashes/sha3.js'
 import { _ecdhKem, createKitchenSink } from '@noble/post-quantum/hybrid.js'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { LABELS } from '../../src/constants.js'
+import { AES_GCM_MAX_NONCE_LENGTH, AES_GCM_MIN_NONCE_LENGTH } from '../../src/crypto/backend-checks.js'
 import { concatBytes } from '../../src/crypto/bytes.js'
 import { kemEncapsulate } from '../../src/crypto/hybrid-kem.js'
 import { KEY_TAG_KEM_CIPHERTEXT, decodeKey, defaultSuite, nativeBackend as N, portableBackend as P, portableSuite } from '../../src/crypto/index.js'
@@ -55,6 +56,31 @@ test('AEADs agree and open each other', () => {
     }),
     CHEAP,
   )
+})
+
+test('AES-GCM agrees on every nonce length both backends accept (8..128 bytes)', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(16, 24, 32),
+      fixed(32),
+      fc.uint8Array({ minLength: AES_GCM_MIN_NONCE_LENGTH, maxLength: AES_GCM_MAX_NONCE_LENGTH }),
+      bytes(0, 100),
+      bytes(0, 40),
+      (keyLength, key32, nonce, msg, aad) => {
+        const key = key32.subarray(0, keyLength)
+        const sealed = N.aesGcmSeal(key, nonce, msg, aad)
+        assert.deepEqual(sealed, P.aesGcmSeal(key, nonce, msg, aad))
+        assert.deepEqual(P.aesGcmOpen(key, nonce, sealed, aad), msg)
+        assert.deepEqual(N.aesGcmOpen(key, nonce, sealed, aad), msg)
+      },
+    ),
+    CHEAP,
+  )
+  for (const b of [N, P]) {
+    for (const length of [0, AES_GCM_MIN_NONCE_LENGTH - 1, AES_GCM_MAX_NONCE_LENGTH + 1]) {
+      assert.throws(() => b.aesGcmSeal(new Uint8Array(16), new Uint8Array(length), new Uint8Array(0), new Uint8Array(0)), (err) => isParleyError(err, 'INVALID_ARGUMENT'))
+    }
+  }
 })
 
 test('X25519 agrees (public key, agreement, with-public-key, encapsulation)', () => {

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { LABELS } from '../../src/constants.js'
+import { AES_GCM_NONCE_LENGTH, LABELS } from '../../src/constants.js'
+import { AES_GCM_MAX_NONCE_LENGTH, AES_GCM_MIN_NONCE_LENGTH } from '../../src/crypto/backend-checks.js'
 import { concatBytes, utf8 } from '../../src/crypto/bytes.js'
 import { signatureMessage } from '../../src/crypto/hybrid-signature.js'
 import {
@@ -209,6 +210,23 @@ test('AES-256-GCM through the suite', () => {
   const sealed = defaultSuite.aesGcmSeal(key, nonce, message, new Uint8Array(0))
   assert.deepEqual(portableSuite.aesGcmOpen(key, nonce, sealed, new Uint8Array(0)), message)
   assert.throws(() => defaultSuite.aesGcmOpen(key, nonce, sealed, utf8('x')), code('DECRYPT_FAILED'))
+})
+
+test('suite AES-256-GCM refuses every nonce length but 12 bytes, though the backends take 8..128', () => {
+  const key = new Uint8Array(32).fill(7)
+  const aad = new Uint8Array(0)
+  const sealed = defaultSuite.aesGcmSeal(key, new Uint8Array(AES_GCM_NONCE_LENGTH), message, aad)
+  for (const s of suites) {
+    for (const length of [0, 1, 7, 8, 11, 13, 16, 24, 128, 129]) {
+      const nonce = new Uint8Array(length)
+      assert.throws(() => s.aesGcmSeal(key, nonce, message, aad), code('INVALID_ARGUMENT', `aesGcmSeal: nonce must be ${AES_GCM_NONCE_LENGTH} bytes`))
+      assert.throws(() => s.aesGcmOpen(key, nonce, sealed, aad), code('INVALID_ARGUMENT', `aesGcmOpen: nonce must be ${AES_GCM_NONCE_LENGTH} bytes`))
+      const inBackendRange = length >= AES_GCM_MIN_NONCE_LENGTH && length <= AES_GCM_MAX_NONCE_LENGTH
+      if (inBackendRange) assert.deepEqual(s.backend.aesGcmOpen(key, nonce, s.backend.aesGcmSeal(key, nonce, message, aad), aad), message)
+      else assert.throws(() => s.backend.aesGcmSeal(key, nonce, message, aad), code('INVALID_ARGUMENT', `aesGcmSeal: nonce must be ${AES_GCM_MIN_NONCE_LENGTH}..${AES_GCM_MAX_NONCE_LENGTH} bytes`))
+    }
+    assert.deepEqual(s.aesGcmOpen(key, new Uint8Array(AES_GCM_NONCE_LENGTH), sealed, aad), message)
+  }
 })
 
 test('Argon2id: cheap parameters derive alike, out-of-bounds parameters are refused', async () => {

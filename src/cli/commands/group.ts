@@ -8,26 +8,9 @@ import type { CliContext } from '../context.js'
 import type { Run } from '../run.js'
 import { IdentityStore } from '../../storage/identity-store.js'
 import type { LoadedIdentity } from '../../storage/identity-store.js'
-import type { Keystore } from '../../storage/keystore.js'
 import { readBounded } from '../../storage/files.js'
 import { KEL_MAX_BYTES } from '../../constants.js'
 import { stateView } from './id.js'
-
-/** Opens the key file under the home lock, runs `fn`, closes both. */
-async function withKeystore<T>(ctx: CliContext, fn: (store: IdentityStore, keystore: Keystore) => Promise<T>): Promise<T> {
-  const store = new IdentityStore(ctx.home)
-  const lock = await ctx.home.lock()
-  try {
-    const keystore = await ctx.home.openKeystore(await ctx.passphrase())
-    try {
-      return await fn(store, keystore)
-    } finally {
-      keystore.close()
-    }
-  } finally {
-    await lock.release()
-  }
-}
 
 function printGroup(ctx: CliContext, verb: string, group: LoadedIdentity): void {
   const s = group.state
@@ -47,7 +30,7 @@ export function registerGroup(program: Command, run: Run): void {
     .option('--person', 'a person: a group whose members are one person\'s devices')
     .action(
       run(async (ctx: CliContext, opts: { name: string; person?: boolean }) => {
-        const created = await withKeystore(ctx, (store, keystore) =>
+        const created = await ctx.withKeystore((store, keystore) =>
           store.createGroup(keystore, { name: opts.name, kind: opts.person === true ? 'person' : 'group', now: ctx.io.now() }),
         )
         printGroup(ctx, 'created', created)
@@ -62,7 +45,7 @@ export function registerGroup(program: Command, run: Run): void {
     .action(
       run(async (ctx: CliContext, ref: string, file: string) => {
         const kel = await readBounded(file, KEL_MAX_BYTES)
-        const next = await withKeystore(ctx, (store, keystore) => store.addMember(keystore, ref, kel, ctx.io.now()))
+        const next = await ctx.withKeystore((store, keystore) => store.addMember(keystore, ref, kel, ctx.io.now()))
         printGroup(ctx, 'added a member to', next)
       }),
     )
@@ -74,7 +57,7 @@ export function registerGroup(program: Command, run: Run): void {
     .argument('<did>', 'the member to remove')
     .action(
       run(async (ctx: CliContext, ref: string, did: string) => {
-        const next = await withKeystore(ctx, (store, keystore) => store.removeMember(keystore, ref, did, ctx.io.now()))
+        const next = await ctx.withKeystore((store, keystore) => store.removeMember(keystore, ref, did, ctx.io.now()))
         printGroup(ctx, 'removed a member from', next)
       }),
     )

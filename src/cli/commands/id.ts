@@ -86,19 +86,8 @@ export function registerId(program: Command, run: Run): void {
     .description('rotate the signing key (pre-rotation: reveals the committed next key)')
     .action(
       run(async (ctx: CliContext) => {
-        const store = new IdentityStore(ctx.home)
-        const lock = await ctx.home.lock()
-        try {
-          const keystore = await ctx.home.openKeystore(await ctx.passphrase())
-          try {
-            const next = await store.rotateIdentity(keystore, ctx.io.now())
-            ctx.print({ did: next.state.did, sequence: next.state.sequence }, `rotated ${next.state.did} to sequence ${next.state.sequence}`)
-          } finally {
-            keystore.close()
-          }
-        } finally {
-          await lock.release()
-        }
+        const next = await ctx.withKeystore((store, keystore) => store.rotateIdentity(keystore, ctx.io.now()))
+        ctx.print({ did: next.state.did, sequence: next.state.sequence }, `rotated ${next.state.did} to sequence ${next.state.sequence}`)
       }),
     )
 
@@ -109,24 +98,13 @@ export function registerId(program: Command, run: Run): void {
     .option('--clear-services', 'remove every service')
     .action(
       run(async (ctx: CliContext, opts: { name?: string; service?: string[]; clearServices?: boolean }) => {
-        const store = new IdentityStore(ctx.home)
         const changes: { name?: string; services?: Service[] } = {}
         if (opts.name !== undefined) changes.name = opts.name
         if (opts.clearServices === true) changes.services = []
         else if (opts.service !== undefined) changes.services = parseServices(opts.service)
         if (Object.keys(changes).length === 0) throw new ParleyError('INVALID_ARGUMENT', 'nothing to update: give --name, --service or --clear-services')
-        const lock = await ctx.home.lock()
-        try {
-          const keystore = await ctx.home.openKeystore(await ctx.passphrase())
-          try {
-            const next = await store.updateIdentity(keystore, changes, ctx.io.now())
-            ctx.print({ did: next.state.did, sequence: next.state.sequence }, `updated ${next.state.did} to sequence ${next.state.sequence}`)
-          } finally {
-            keystore.close()
-          }
-        } finally {
-          await lock.release()
-        }
+        const next = await ctx.withKeystore((store, keystore) => store.updateIdentity(keystore, changes, ctx.io.now()))
+        ctx.print({ did: next.state.did, sequence: next.state.sequence }, `updated ${next.state.did} to sequence ${next.state.sequence}`)
       }),
     )
 
