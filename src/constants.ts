@@ -150,6 +150,12 @@ export const KEL_MAX_EVENTS = 1024
 export const KEL_MAX_BYTES = 8 * 1024 * 1024
 /** Largest encoded single event (a group inception with GROUP_MAX_MEMBERS DIDs is ~70 KiB). */
 export const KEL_MAX_EVENT_BYTES = 256 * 1024
+/**
+ * How many rotated-out keys a failed signature is tried against to tell
+ * KEL_ROTATED_KEY from KEL_SIGNATURE_INVALID: bounds the work a bad signature
+ * costs. Older keys are still refused, as KEL_SIGNATURE_INVALID.
+ */
+export const KEL_ROTATED_KEY_LOOKBACK = 16
 /** Most agreement (hybrid KEM) keys in one event; an establishment event has exactly one signing key. */
 export const KEL_MAX_KEYS = 8
 /** Most services listed in one event. */

@@ -9,10 +9,11 @@
  * between two copies of one log.
  *
  * Cost: one hybrid verification per event (ML-DSA-65 dominates) plus two
- * SHA-256 per event; the failure path alone tries rotated-out keys.
+ * SHA-256 per event; the failure path alone tries rotated-out keys (the
+ * newest KEL_ROTATED_KEY_LOOKBACK of them).
  */
 
-import { KEL_MAX_EVENTS, LABELS } from '../constants.js'
+import { KEL_MAX_EVENTS, KEL_ROTATED_KEY_LOOKBACK, LABELS } from '../constants.js'
 import { bytesEqual } from '../codec/index.js'
 import type { Suite } from '../crypto/index.js'
 import { ParleyError, isParleyError } from '../errors.js'
@@ -58,7 +59,8 @@ function requireSignature(
   what: string,
 ): void {
   if (signedBy(suite, key, label, message, signature)) return
-  for (let i = earlier.length - 1; i >= 0; i--) {
+  // Diagnosis only, on the failure path: bounded so a bad signature cannot cost one verification per rotation ever made.
+  for (let i = earlier.length - 1; i >= Math.max(0, earlier.length - KEL_ROTATED_KEY_LOOKBACK); i--) {
     if (signedBy(suite, earlier[i] as Uint8Array, label, message, signature)) {
       throw new ParleyError('KEL_ROTATED_KEY', `${what}: signed by a rotated-out key`)
     }

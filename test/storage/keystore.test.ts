@@ -80,6 +80,7 @@ test('files: atomic write creates 0600 files; the lock refuses a second live hol
   await writeAtomic(p, 'y')
   assert.equal((await stat(p)).mode & 0o777, 0o600)
   assert.equal(await readFile(p, 'utf8'), 'y')
+  await assert.rejects(writeAtomic(join(dir, 'no', 'such', 'dir'), 'x'), rejectsWith('IO_FAILED'))
   const lockPath = join(dir, 'lock')
   const lock = await acquireLock(lockPath)
   // A lock held by another live process (pid 1 always runs) is refused.
