@@ -15,6 +15,8 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url))
 const RANK: Record<string, number> = {
   'errors.ts': 0,
   'constants.ts': 0,
+  'bytes.ts': 0.5,
+  'base64url.ts': 0.5,
   codec: 1,
   crypto: 1,
   identity: 2,

@@ -25,7 +25,7 @@ export {
   utf8Length,
 } from './schema.js'
 export type { CborMap, BytesBounds } from './schema.js'
-export { toBase64url, fromBase64url, toHex, fromHex } from './base64url.js'
-export { bytesEqual, compareBytes, concatBytes } from './bytes.js'
+export { toBase64url, fromBase64url, toHex, fromHex } from '../base64url.js'
+export { bytesEqual, compareBytes, concatBytes } from '../bytes.js'
 export { parseStrictJson, isJsonObject } from './json.js'
 export type { JsonObject, JsonValue, StrictJsonOptions } from './json.js'

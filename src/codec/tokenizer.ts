@@ -27,7 +27,7 @@ import { Token, Tokenizer, Type } from 'cborg'
 import type { DecodeOptions } from 'cborg'
 import type { DecodeTokenizer } from 'cborg/interface'
 import { ParleyError } from '../errors.js'
-import { compareBytes } from './bytes.js'
+import { compareBytes } from '../bytes.js'
 
 /** The limits the tokenizer enforces (see `DecodeLimits` in cbor.ts). */
 export interface TokenizerLimits {

@@ -1,13 +1,16 @@
 /**
  * Byte helpers and argument checks shared by both backends, the key
- * encodings and the suite: concatenation, wiping, length prefixes, UTF-8,
- * base64url, and the checks that turn misuse into a `ParleyError` with an
- * operation prefix (`ed25519Sign: seed must be 32 bytes`). No primitive
+ * encodings and the suite: wiping, length prefixes, UTF-8, and the checks
+ * that turn misuse into a `ParleyError` with an operation prefix (`ed25519Sign: seed must be 32 bytes`). No primitive
  * lives here, and nothing here imports node:* (the portable backend runs
  * wherever WebCrypto's `getRandomValues` does).
  */
 import { ParleyError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
+
+// One implementation of these for the whole tree (src/bytes.ts, src/base64url.ts).
+export { concatBytes } from '../bytes.js'
+export { toBase64url, fromBase64url, toHex, fromHex } from '../base64url.js'
 
 /** Throws a ParleyError whose message starts with the operation name. */
 export function fail(code: ErrorCode, op: string, message: string, cause?: unknown): never {
@@ -32,18 +35,6 @@ export function assertInteger(op: string, name: string, value: unknown, min: num
   }
 }
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const p of parts) length += p.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
-}
-
 /** Overwrites every given array with zeros (best effort: JS may hold copies we cannot reach). */
 export function wipe(...arrays: Array<Uint8Array | undefined>): void {
   for (const a of arrays) a?.fill(0)
@@ -64,38 +55,4 @@ const encoder = new TextEncoder()
 
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text)
-}
-
-/** RFC 4648 §5 base64url without padding. */
-export function toBase64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  }
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-/** Strict inverse of `toBase64url`: refuses padding, other alphabets and non-canonical trailing bits. */
-export function fromBase64url(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
-    fail('INVALID_ARGUMENT', 'fromBase64url', 'not unpadded base64url')
-  }
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-  const out = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
-  if (toBase64url(out) !== text) fail('INVALID_ARGUMENT', 'fromBase64url', 'non-canonical base64url')
-  return out
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let s = ''
-  for (const b of bytes) s += b.toString(16).padStart(2, '0')
-  return s
-}
-
-export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) fail('INVALID_ARGUMENT', 'fromHex', 'not a hex string')
-  const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
-  return out
 }

@@ -25,7 +25,7 @@ import {
   LABELS,
   XCHACHA20_KEY_LENGTH,
 } from '../constants.js'
-import { asMap, decodeVersioned, encode, encodeVersioned, expectKeys, getBytes, getMap, getText, getUint } from '../codec/index.js'
+import { asMap, concatBytes, decodeVersioned, encode, encodeVersioned, expectKeys, getBytes, getMap, getText, getUint } from '../codec/index.js'
 import type { CborValue } from '../codec/index.js'
 import { readBounded, writeAtomic } from './files.js'
 
@@ -247,28 +247,17 @@ function kdfToCbor(kdf: KdfRecord): CborValue {
 }
 
 function wrapAad(kdf: KdfRecord): Uint8Array {
-  return concat(utf8.encode(LABELS.keystoreWrap), encode(kdfToCbor(kdf)))
+  return concatBytes(utf8.encode(LABELS.keystoreWrap), encode(kdfToCbor(kdf)))
 }
 
 function recordAad(name: string): Uint8Array {
-  return concat(utf8.encode(LABELS.keystoreRecord), utf8.encode('\0'), utf8.encode(name))
+  return concatBytes(utf8.encode(LABELS.keystoreRecord), utf8.encode('\0'), utf8.encode(name))
 }
 
 function checkName(name: string): void {
   if (name.length === 0 || name.length > KEYSTORE_MAX_NAME_LENGTH || !/^[A-Za-z0-9:._-]+$/.test(name)) {
     throw new ParleyError('INVALID_ARGUMENT', `record name must be 1..${KEYSTORE_MAX_NAME_LENGTH} of [A-Za-z0-9:._-]`)
   }
-}
-
-function concat(a: Uint8Array, ...rest: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(rest.reduce((n, p) => n + p.byteLength, a.byteLength))
-  out.set(a, 0)
-  let off = a.byteLength
-  for (const p of rest) {
-    out.set(p, off)
-    off += p.byteLength
-  }
-  return out
 }
 
 /** Strict decoding of a key file; exported for the fuzz test. */

@@ -7,8 +7,8 @@
  * even length. Malformed text is `DECODE_FAILED`; text longer than `maxBytes`
  * could decode to is `DECODE_TOO_LARGE`, checked before decoding.
  */
-import { CODEC_MAX_INPUT_BYTES } from '../constants.js'
-import { ParleyError } from '../errors.js'
+import { CODEC_MAX_INPUT_BYTES } from './constants.js'
+import { ParleyError } from './errors.js'
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const HEX = '0123456789abcdef'
