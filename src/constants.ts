@@ -39,6 +39,12 @@ export const LABELS = {
   vpSignature: 'parley/v1/vp',
   /** Key-file sealing (passphrase-derived key wraps the data key). */
   keystoreWrap: 'parley/v1/keystore-wrap',
+  /** Inviter's signature over a full invite. */
+  invite: 'parley/v1/invite',
+  /** Digest in a compact invite committing to the inviter's KEL and bundle. */
+  inviteDigest: 'parley/v1/invite-digest',
+  /** Sealing a reset invite to the peer's current agreement key. */
+  resetSeal: 'parley/v1/reset-seal',
   /** Per-record sealing of secrets at rest. */
   keystoreRecord: 'parley/v1/keystore-record',
 } as const
@@ -230,3 +236,26 @@ export const MIN_PASSPHRASE_LENGTH = 8
 export const SECRET_FILE_MODE = 0o600
 /** Mode of the home directory. */
 export const HOME_DIR_MODE = 0o700
+
+// ---------------------------------------------------------------------------
+// Sessions: invites, resets, introductions
+// ---------------------------------------------------------------------------
+
+/** Longest compact invite URI (`parley:…`): fits a QR code at a comfortable error-correction level. */
+export const INVITE_COMPACT_MAX_BYTES = 400
+/** Most addresses an invite lists. */
+export const INVITE_MAX_ADDRESSES = 8
+/** Longest address (a multiaddr string). */
+export const INVITE_MAX_ADDRESS_LENGTH = 256
+/** One-time invite token. */
+export const INVITE_TOKEN_LENGTH = 16
+/** Rendezvous ids (initial and reset mailbox addresses agreed at setup). */
+export const RENDEZVOUS_ID_LENGTH = 16
+/** Longest lifetime of an invite: a stale invite carries stale prekeys. */
+export const INVITE_MAX_LIFETIME_SECONDS = 30 * 24 * 3600
+/** Default lifetime of an invite. */
+export const INVITE_DEFAULT_LIFETIME_SECONDS = 7 * 24 * 3600
+/** Largest prekey bundle carried inside an invite. */
+export const INVITE_MAX_BUNDLE_BYTES = 64 * 1024
+/** Largest encoded full invite (a KEL plus a bundle and a little more). */
+export const INVITE_FULL_MAX_BYTES = KEL_MAX_BYTES + INVITE_MAX_BUNDLE_BYTES + 64 * 1024

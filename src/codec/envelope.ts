@@ -29,15 +29,17 @@ function checkVersion(version: number, code: 'ENCODE_FAILED' | 'INVALID_ARGUMENT
 }
 
 /**
- * Encodes `body` as a structure of `kind` at `version`.
+ * Encodes `body` as a structure of `kind` at `version`. `limits` raises the
+ * default size limits for a structure that is larger by design (a KEL); the
+ * decoder must be given the same.
  *
  * @example
  * const bytes = encodeVersioned('parley/kel-event', 1, { s: 0, t: 'icp' })
  */
-export function encodeVersioned(kind: string, version: number, body: CborValue): Uint8Array {
+export function encodeVersioned(kind: string, version: number, body: CborValue, limits?: Partial<DecodeLimits>): Uint8Array {
   checkKind(kind, 'ENCODE_FAILED')
   checkVersion(version, 'ENCODE_FAILED')
-  return encode({ k: kind, v: version, b: body })
+  return encode({ k: kind, v: version, b: body }, limits)
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 
 import { CODEC_MAX_ITEMS, KEL_MAX_BYTES, KEL_MAX_EVENT_BYTES, KEL_MAX_EVENTS } from '../constants.js'
-import { asArray, asMap, decodeVersioned, encode, expectKeys, getBytes } from '../codec/index.js'
+import { asArray, asMap, decodeVersioned, encodeVersioned, expectKeys, getBytes } from '../codec/index.js'
 import type { CborValue } from '../codec/index.js'
 import { encodedLength } from '../crypto/index.js'
 import { ParleyError } from '../errors.js'
@@ -44,9 +44,7 @@ export function encodeKel(kel: Kel): Uint8Array {
   if (kel.length === 0) throw new ParleyError('KEL_EMPTY', 'encodeKel: no events')
   if (kel.length > KEL_MAX_EVENTS) throw new ParleyError('KEL_TOO_LONG', `encodeKel: more than ${KEL_MAX_EVENTS} events`)
   const body: CborValue = kel.map((e) => ({ e: e.event, sig: e.signature }))
-  // The codec's envelope `{ k, v, b }`, written here because encodeVersioned
-  // only takes the default limits and a long KEL is above 1 MiB.
-  return encode({ k: KEL_KIND, v: KEL_VERSION, b: body }, KEL_LIMITS)
+  return encodeVersioned(KEL_KIND, KEL_VERSION, body, KEL_LIMITS)
 }
 
 /**
