@@ -45,3 +45,4 @@ export const defaultSuite: Suite = createSuite(nativeBackend)
 
 /** The parley-1 suite over @noble: runs anywhere, and the cross-check reference. */
 export const portableSuite: Suite = createSuite(portableBackend)
+export { sealTo, openSealed } from './sealed-box.js'
