@@ -47,6 +47,32 @@ export const LABELS = {
   resetSeal: 'parley/v1/reset-seal',
   /** Per-record sealing of secrets at rest. */
   keystoreRecord: 'parley/v1/keystore-record',
+  /** Owner's signature over a signed X25519 prekey (PQXDH §3.2: Sig(IK_B, Encode(SPK_B))). */
+  signedPrekey: 'parley/v1/signed-prekey',
+  /** Owner's signature over a last-resort ML-KEM-768 prekey (PQXDH §3.2: Sig(IK_B, Encode(PQSPK_B))). */
+  pqPrekey: 'parley/v1/pq-prekey',
+  /** Owner's signature over a one-time ML-KEM-768 prekey (PQXDH §3.2: Sig(IK_B, Encode(PQOPK_B))). */
+  pqOneTimePrekey: 'parley/v1/pq-one-time-prekey',
+  /** PQXDH initiator's hybrid signature over its first-message header (docs/pqxdh.md). */
+  pqxdhInitiator: 'parley/v1/pqxdh-init',
+  /** Digest naming the responder's agreement key in a PQXDH header. */
+  pqxdhAgreementKeyId: 'parley/v1/pqxdh-agreement-key',
+  /** Digest of the PQXDH transcript (the KDF info, the ratchet's associated data). */
+  pqxdhTranscript: 'parley/v1/pqxdh-transcript',
+  /** HKDF info prefix of the PQXDH shared secret SK. */
+  pqxdhSecret: 'parley/v1/pqxdh-secret',
+  /** Digest giving the 16-byte session id of a PQXDH session. */
+  pqxdhSessionId: 'parley/v1/pqxdh-session-id',
+  /** Double ratchet: HKDF from the PQXDH secret to the first root key and the two initial header keys. */
+  ratchetInit: 'parley/v1/ratchet-init',
+  /** Double ratchet: KDF_RK of a DH-only step (root key, chain key, next header key). */
+  ratchetRoot: 'parley/v1/ratchet-root',
+  /** Double ratchet: KDF_RK of a KEM step (DH output and ML-KEM-768 secret mixed). */
+  ratchetRootKem: 'parley/v1/ratchet-root-kem',
+  /** Double ratchet: HMAC input that advances a chain key (KDF_CK). */
+  ratchetChain: 'parley/v1/ratchet-chain',
+  /** Double ratchet: HMAC input that derives a message key from a chain key (KDF_CK). */
+  ratchetMessageKey: 'parley/v1/ratchet-message-key',
 } as const
 
 // ---------------------------------------------------------------------------
@@ -259,3 +285,104 @@ export const INVITE_DEFAULT_LIFETIME_SECONDS = 7 * 24 * 3600
 export const INVITE_MAX_BUNDLE_BYTES = 64 * 1024
 /** Largest encoded full invite (a KEL plus a bundle and a little more). */
 export const INVITE_FULL_MAX_BYTES = KEL_MAX_BYTES + INVITE_MAX_BUNDLE_BYTES + 64 * 1024
+
+// ---------------------------------------------------------------------------
+// Sessions: prekeys and PQXDH (docs/pqxdh.md)
+// ---------------------------------------------------------------------------
+
+/** Session id length: PQXDH derives it from the transcript; the ratchet and the stores key on it. */
+export const SESSION_ID_LENGTH = 16
+/** How often the signed X25519 prekey and the last-resort ML-KEM prekey are replaced (weekly, as Signal): bounds how long one leaked prekey secret matters. */
+export const SIGNED_PREKEY_ROTATION_SECONDS = 7 * 24 * 3600
+/** How long a replaced signed prekey is kept to answer first messages made from older bundles (mailbox delivery can take weeks). */
+export const SIGNED_PREKEY_GRACE_SECONDS = 30 * 24 * 3600
+/** Oldest signed prekey an initiator accepts in a bundle: rotation + grace (its owner has deleted older ones). */
+export const SIGNED_PREKEY_MAX_AGE_SECONDS = SIGNED_PREKEY_ROTATION_SECONDS + SIGNED_PREKEY_GRACE_SECONDS
+/** Clock difference tolerated between peers for prekey and first-message times. */
+export const SESSION_CLOCK_SKEW_SECONDS = 300
+/**
+ * Oldest first message a responder answers, and so how long its replay-cache
+ * entry must live (created + this + skew): a mailbox may hold it for weeks,
+ * never longer than a replaced signed prekey is kept.
+ */
+export const FIRST_MESSAGE_MAX_AGE_SECONDS = SIGNED_PREKEY_GRACE_SECONDS
+/** One-time prekeys (X25519 and ML-KEM each): replenish when fewer than this many are left unpublished. */
+export const ONE_TIME_PREKEY_LOW_WATER = 25
+/** One-time prekeys (X25519 and ML-KEM each): replenish up to this many unpublished (~1.3 KiB per ML-KEM record). */
+export const ONE_TIME_PREKEY_TARGET = 100
+/** Most prekey ids allocated, or one-time prekeys added, in one store call (bounds one replenish batch). */
+export const PREKEY_MAX_BATCH = 1000
+/** Highest prekey id: ids are 32-bit, allocated upward per family and kind and never reused; past it PREKEY_EXHAUSTED. */
+export const PREKEY_MAX_ID = 0xffff_ffff
+/** Largest encoded prekey record (an ML-KEM one: seed 64 + key 1,184 + signature 3,374 + framing). */
+export const PREKEY_RECORD_MAX_BYTES = 8 * 1024
+/** Largest encoded prekey bundle (three hybrid signatures of 3,374 bytes, two ML-KEM keys of 1,184: ~14 KiB). */
+export const PREKEY_BUNDLE_MAX_BYTES = 32 * 1024
+/** Largest encoded PQXDH header (two KEM ciphertexts and one hybrid signature: ~5.8 KiB). */
+export const PQXDH_HEADER_MAX_BYTES = 16 * 1024
+/** Largest framed first message: the PQXDH header and the first ratchet message. */
+export const FIRST_MESSAGE_MAX_BYTES = CODEC_MAX_INPUT_BYTES
+/** Largest opaque session record a SessionStore accepts. */
+export const SESSION_RECORD_MAX_BYTES = 1024 * 1024
+/** Shortest replay-cache id (128 bits: ids are digests, collisions must stay negligible). */
+export const REPLAY_ID_MIN_LENGTH = 16
+/** Longest replay-cache id. */
+export const REPLAY_ID_MAX_LENGTH = 64
+
+// ---------------------------------------------------------------------------
+// Sessions: double ratchet (docs/ratchet.md)
+// ---------------------------------------------------------------------------
+
+/** Version nibble of every ratchet message (the high four bits of its first byte). */
+export const RATCHET_WIRE_VERSION = 1
+/** Length of the session id the session layer hands to the ratchet (binds the initial KDF). */
+export const RATCHET_SESSION_ID_LENGTH = 16
+/** Length of the PQXDH shared secret the ratchet starts from. */
+export const RATCHET_SHARED_SECRET_LENGTH = 32
+/**
+ * Longest associated data (version, suite, both DIDs, session id, as encoded
+ * by the session layer): two DIDs of DID_MAX_LENGTH and a little more. It is
+ * stored in the state and fed to every AEAD, so it is bounded.
+ */
+export const RATCHET_MAX_ASSOCIATED_DATA_BYTES = 2 * DID_MAX_LENGTH + 1024
+/**
+ * Most message keys skipped in one chain by one message (Signal's MAX_SKIP):
+ * a message exactly this far ahead of the next expected one still decrypts,
+ * one further is refused. Bounds the HMACs one hostile header can cost (a DH
+ * step may skip this many in the old chain and again in the new one).
+ */
+export const RATCHET_MAX_SKIP = 1000
+/**
+ * Most skipped message keys stored over all receiving chains; beyond it the
+ * oldest expire first (FIFO). Twice RATCHET_MAX_SKIP, so one step that skips
+ * the most in both chains still fits. ~40 bytes each in the state.
+ */
+export const RATCHET_MAX_SKIPPED_KEYS = 2 * RATCHET_MAX_SKIP
+/**
+ * Closed receiving chains remembered (header key, ratchet key, length), as
+ * libsignal's MAX_RECEIVER_CHAINS: a late message of one of them still finds
+ * its skipped key, and a replayed or rolled-back one is told apart. It also
+ * bounds the trial decryptions of one header (this + 2).
+ */
+export const RATCHET_MAX_RECEIVER_CHAINS = 5
+/**
+ * Most messages in one sending chain. The header key of a chain encrypts
+ * every header of that chain with a random 96-bit nonce: at 2^16 messages the
+ * collision chance is below 2^-64. Counters travel as 16-bit integers. A
+ * sender that reaches it must wait for a reply (RATCHET_CHAIN_EXHAUSTED).
+ */
+export const RATCHET_MAX_CHAIN_LENGTH = 0xffff
+/**
+ * The sparse KEM schedule (docs/ratchet.md): a party's new sending chain is a
+ * KEM step when it holds the peer's offered ML-KEM-768 key and at least this
+ * many of its own DH steps passed since its last KEM step. Trades the
+ * quantum-PCS healing time (in round trips) against the amortized wire cost
+ * (2,276 bytes per KEM step / interval).
+ */
+export const RATCHET_KEM_INTERVAL = 24
+/** Largest KEM interval a state may carry (a test option lowers it; a state claiming more is refused). */
+export const RATCHET_MAX_KEM_INTERVAL = 1024
+/** Largest plaintext of one ratchet message (files travel in chunks under their own key, DESIGN §7). */
+export const RATCHET_MAX_PLAINTEXT_BYTES = 256 * 1024
+/** Largest encoded ratchet state (2,000 skipped keys at ~40 bytes, an ML-KEM key, associated data). */
+export const RATCHET_MAX_STATE_BYTES = 256 * 1024

@@ -1,6 +1,6 @@
 /**
  * The layering of DESIGN.md §2, enforced: imports point down only, and the
- * protocol core (crypto, codec, identity, credentials) does no file or
+ * protocol core (crypto, codec, identity, credentials, session) does no file or
  * network I/O of its own and never imports libp2p.
  */
 import { test } from 'node:test'
@@ -21,11 +21,12 @@ const RANK: Record<string, number> = {
   crypto: 1,
   identity: 2,
   credentials: 3,
+  session: 3,
   storage: 4,
   cli: 5,
   'index.ts': 6,
 }
-const CORE = new Set(['codec', 'crypto', 'identity', 'credentials'])
+const CORE = new Set(['codec', 'crypto', 'identity', 'credentials', 'session'])
 const CORE_FORBIDDEN = /^(node:(fs|net|http|https|child_process|dgram|tls|os)(\/.*)?|libp2p|@libp2p\/.*|@chainsafe\/.*)$/
 
 async function* sources(dir: string): AsyncGenerator<string> {
