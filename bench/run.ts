@@ -3,7 +3,9 @@
  * writes `bench/results/<suite>.json` as an array of
  * `{ metric, value, unit, baseline, baselineValue, ratio }`.
  * Suites: crypto (primitives on native vs portable side by side, hybrid
- * sign/verify and KEM, 100-event KEL verification).
+ * sign/verify and KEM, 100-event KEL verification), sessions (PQXDH and the
+ * double ratchet beside libsignal: establishment, one-way, ping-pong, 64 KiB,
+ * wire sizes).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -11,9 +13,11 @@ import { join } from 'node:path'
 import type { BenchRow } from './harness.js'
 import { runCryptoBench } from './crypto.js'
 import { runIdentityBench } from './identity.js'
+import { runSessionsBench } from './sessions.js'
 
 const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   crypto: async () => [...(await runCryptoBench()), ...(await runIdentityBench())],
+  sessions: runSessionsBench,
 }
 
 function formatValue(v: number | null): string {

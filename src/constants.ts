@@ -374,10 +374,12 @@ export const RATCHET_MAX_RECEIVER_CHAINS = 5
 export const RATCHET_MAX_CHAIN_LENGTH = 0xffff
 /**
  * The sparse KEM schedule (docs/ratchet.md): a party's new sending chain is a
- * KEM step when it holds the peer's offered ML-KEM-768 key and at least this
- * many of its own DH steps passed since its last KEM step. Trades the
- * quantum-PCS healing time (in round trips) against the amortized wire cost
- * (2,276 bytes per KEM step / interval).
+ * KEM step when it holds the peer's offered ML-KEM-768 key and this is at
+ * least its this-many-th own DH step since its last KEM step. Trades the
+ * quantum-PCS healing time (≤ interval + 1 round trips) against the amortized
+ * wire cost (81 + 2,276 / interval bytes per message). Measured: 8 gave 365.5
+ * bytes per ping-pong message (3.8× libsignal 0.103.0's 96.6), 24 gives 175.8
+ * (1.82×), the smallest interval within the 2× goal with margin.
  */
 export const RATCHET_KEM_INTERVAL = 24
 /** Largest KEM interval a state may carry (a test option lowers it; a state claiming more is refused). */
