@@ -8,7 +8,6 @@
  * cannot; see docs/crypto.md).
  */
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
 import { createSuite, defaultSuite, portableBackend } from '../../src/crypto/index.js'
 import type { CryptoBackend, Suite } from '../../src/crypto/index.js'
 import { isParleyError } from '../../src/errors.js'
@@ -85,23 +84,8 @@ export async function makeResponder(id: Identity, opts: { now?: Date; oneTime?: 
   return { ours, prekeys, replay, bundle }
 }
 
-/** A deterministic byte stream: SHA-256(label ‖ '/' ‖ counter) blocks. */
-export function drbg(label: string): (n: number) => Uint8Array {
-  let counter = 0
-  let pool = new Uint8Array(0)
-  return (n) => {
-    while (pool.length < n) {
-      const block = createHash('sha256').update(`${label}/${counter++}`).digest()
-      const next = new Uint8Array(pool.length + block.length)
-      next.set(pool)
-      next.set(block, pool.length)
-      pool = next
-    }
-    const out = pool.slice(0, n)
-    pool = pool.slice(n)
-    return out
-  }
-}
+export { drbg } from '../helpers/drbg.js'
+import { drbg } from '../helpers/drbg.js'
 
 /**
  * The portable suite with every random input fixed by `label`: key

@@ -4,8 +4,8 @@
  * outside tests), a ready session pair as PQXDH would leave it, and small
  * send/receive helpers.
  */
+import { drbg } from '../../helpers/drbg.js'
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
 import { defaultSuite } from '../../../src/crypto/index.js'
 import { bytesEqual } from '../../../src/codec/index.js'
 import { isParleyError } from '../../../src/errors.js'
@@ -13,22 +13,9 @@ import type { Suite } from '../../../src/crypto/index.js'
 import { encodeRatchetState, initInitiator, initResponder, ratchetDecrypt, ratchetEncrypt } from '../../../src/session/ratchet/index.js'
 import type { InitOptions, RandomSource, RatchetState } from '../../../src/session/ratchet/index.js'
 
-/** A deterministic byte stream: SHA-256(label ‖ counter) blocks. */
+/** A deterministic byte stream (test/helpers/drbg.ts). */
 export function testRandom(label: string): RandomSource {
-  let counter = 0
-  let pool = new Uint8Array(0)
-  return (n: number): Uint8Array => {
-    while (pool.length < n) {
-      const block = createHash('sha256').update(`${label}/${counter++}`).digest()
-      const next = new Uint8Array(pool.length + block.length)
-      next.set(pool)
-      next.set(block, pool.length)
-      pool = next
-    }
-    const out = pool.slice(0, n)
-    pool = pool.slice(n)
-    return out
-  }
+  return drbg(label)
 }
 
 export interface PairOptions extends InitOptions {

@@ -1,0 +1,19 @@
+/** A deterministic byte stream for known-answer tests: SHA-256(label ‖ '/' ‖ counter) blocks. */
+import { createHash } from 'node:crypto'
+
+export function drbg(label: string): (n: number) => Uint8Array {
+  let counter = 0
+  let pool = new Uint8Array(0)
+  return (n) => {
+    while (pool.length < n) {
+      const block = createHash('sha256').update(`${label}/${counter++}`).digest()
+      const next = new Uint8Array(pool.length + block.length)
+      next.set(pool)
+      next.set(block, pool.length)
+      pool = next
+    }
+    const out = pool.slice(0, n)
+    pool = pool.slice(n)
+    return out
+  }
+}
