@@ -69,7 +69,7 @@ export const LABELS = {
   ratchetRoot: 'parley/v1/ratchet-root',
   /** Double ratchet: KDF_RK of a KEM step (DH output and ML-KEM-768 secret mixed). */
   ratchetRootKem: 'parley/v1/ratchet-root-kem',
-  /** Double ratchet: HMAC input that advances a chain key (KDF_CK). */
+  /** Double ratchet: HMAC-SHA-512 input of KDF_CK (message key ‖ next chain key from one chain key). */
   ratchetChain: 'parley/v1/ratchet-chain',
   /** Double ratchet: HMAC input that derives a message key from a chain key (KDF_CK). */
   ratchetMessageKey: 'parley/v1/ratchet-message-key',
@@ -285,6 +285,38 @@ export const INVITE_DEFAULT_LIFETIME_SECONDS = 7 * 24 * 3600
 export const INVITE_MAX_BUNDLE_BYTES = 64 * 1024
 /** Largest encoded full invite (a KEL plus a bundle and a little more). */
 export const INVITE_FULL_MAX_BYTES = KEL_MAX_BYTES + INVITE_MAX_BUNDLE_BYTES + 64 * 1024
+/** Largest issued-invite record an InviteStore keeps (purpose, audience, rendezvous, reason: well under 8 KiB). */
+export const ISSUED_INVITE_RECORD_MAX_BYTES = 8 * 1024
+/** Lifetime of a reset invite: long enough for a peer that is offline for a while to fetch its reset rendezvous. */
+export const RESET_INVITE_LIFETIME_SECONDS = 7 * 24 * 3600
+/** Lifetime of an introduction invite: both parties are online contacts of the introducer. */
+export const INTRODUCTION_INVITE_LIFETIME_SECONDS = 7 * 24 * 3600
+/** Longest reset reason text (a sentence or two from a person or the software). */
+export const RESET_REASON_TEXT_MAX_BYTES = 512
+/** Largest sealed reset deposit: a full invite, its reason, the KEM ciphertext and the AEAD framing. */
+export const RESET_DEPOSIT_MAX_BYTES = INVITE_FULL_MAX_BYTES + 8 * 1024
+/**
+ * Consecutive DECRYPT_FAILED refusals in a peer's active session after which
+ * the manager proposes a reset (SessionManager option `resetAfterDecryptFailures`
+ * overrides it; 0 disables). High enough that a few injected or corrupted
+ * messages do not reset a working session.
+ */
+export const SESSION_RESET_DECRYPT_FAILURES = 5
+/** Introductions an introducer may have outstanding per contact (each waits for that contact's offer). */
+export const INTRODUCTION_MAX_PENDING = 16
+/** Most DIDs an allow-list introduction policy holds (it is checked on every introduction step). */
+export const INTRODUCTION_POLICY_MAX_ALLOW = 4096
+/**
+ * Room the session envelope (`parley/session-msg`) takes around its first
+ * message or ratchet message: the CBOR framing, kind, version and session id.
+ */
+export const SESSION_ENVELOPE_FRAMING_BYTES = 1024
+/**
+ * Room the inner payload framing (`parley/session-payload`: type, an attached
+ * hello of two 16-byte ids) takes inside a ratchet plaintext: application
+ * data may be RATCHET_MAX_PLAINTEXT_BYTES minus this.
+ */
+export const SESSION_PAYLOAD_FRAMING_BYTES = 1024
 
 // ---------------------------------------------------------------------------
 // Sessions: prekeys and PQXDH (docs/pqxdh.md)

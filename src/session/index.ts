@@ -1,7 +1,9 @@
 /**
  * The session layer of Parley (DESIGN.md §6): prekeys and bundles, PQXDH
  * first contact, the first-message framing, and the stores the layer keeps
- * its state in (docs/pqxdh.md). The double ratchet lives in ./ratchet/.
+ * its state in (docs/pqxdh.md); the SessionManager that turns invites,
+ * bundles and the ratchet into sessions between DIDs, with resets and
+ * introductions (docs/sessions.md). The double ratchet lives in ./ratchet/.
  * Pure: no I/O, time passed as `now`, randomness from the suite, state in
  * and out through the store interfaces.
  *
@@ -39,3 +41,32 @@ export { MemoryPrekeyStore, MemoryReplayCache, MemorySessionStore } from './stor
 export type { OneTimeLookup, PrekeyFamily, PrekeyKind, PrekeyStore, ReplayCache, SessionStore, StoredPrekey } from './stores/index.js'
 export { assertX25519Public, isCanonicalX25519 } from './x25519.js'
 export type { X25519KeyPair } from './x25519.js'
+export { SessionManager } from './manager.js'
+export type {
+  AcceptResetResult,
+  AppMessage,
+  CreatedInvite,
+  LocalIdentity,
+  Outgoing,
+  ReceiveResult,
+  Received,
+  ResetProposal,
+  SessionEvent,
+  SessionManagerOptions,
+  SessionStores,
+  StartResult,
+} from './manager-types.js'
+export type { SessionSummary } from './session-summary.js'
+export { SESSION_MESSAGE_KIND, SESSION_MESSAGE_MAX_BYTES, decodeSessionMessage, encodeSessionMessage } from './session-message.js'
+export type { SessionMessage } from './session-message.js'
+export { SESSION_APP_MAX_BYTES, SESSION_PAYLOAD_KIND, decodeFrame, encodeFrame } from './control.js'
+export type { Frame, Hello, Payload } from './control.js'
+export { SESSION_RECORD_KIND, decodeSessionRecord, encodeSessionRecord } from './session-record.js'
+export type { SessionOrigin, SessionRecord, SessionRole } from './session-record.js'
+export { RESET_CODES, resetSentence } from './reset-reason.js'
+export type { ResetCode, ResetReason } from './reset-reason.js'
+export { RESET_DEPOSIT_KIND, openReset, resetWinner, sealReset } from './reset.js'
+export { DEFAULT_INTRODUCTION_POLICY, acceptsIntroductionFrom, checkIntroductionInvite } from './introduction.js'
+export type { IntroductionPolicy } from './introduction.js'
+export { MemoryInviteStore } from './invite-store.js'
+export type { InviteStore, IssuedInvite } from './invite-store.js'
