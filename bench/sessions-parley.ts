@@ -15,9 +15,12 @@
  *   making too.
  * - `oneWay100()`, `pingPong100()`, `large64k()`: ratchetEncrypt by one side
  *   and ratchetDecrypt by the other on an established session, the states
- *   held in memory (as libsignal's in-memory store holds its records).
+ *   held in memory (as libsignal's in-memory store holds its records). A
+ *   sending chain holds at most RATCHET_MAX_CHAIN_LENGTH messages, so a
+ *   one-way run that long gets one answer (one DH step per 65,535 messages).
  */
 import { randomBytes } from 'node:crypto'
+import { RATCHET_MAX_CHAIN_LENGTH } from '../src/constants.js'
 import { defaultSuite as suite } from '../src/crypto/index.js'
 import { createIdentity } from '../src/identity/index.js'
 import type { Identity } from '../src/identity/index.js'
@@ -108,13 +111,19 @@ export async function createParleyBench(): Promise<ParleyBench> {
     return m.message.length
   }
 
+  /** A one-way message from A; B answers first when A's chain is full. */
+  function oneWay(pair: Pair, plaintext: Uint8Array): number {
+    if (pair.a.sendCount >= RATCHET_MAX_CHAIN_LENGTH - 1) send(pair, false, small)
+    return send(pair, true, plaintext)
+  }
+
   async function established(): Promise<Pair> {
     const { pair } = await firstContact(small, pool.pop() ?? (await refill(1), pool.pop() as Uint8Array))
     send(pair, false, small) // Bob replies once, as in the libsignal bench
     return pair
   }
 
-  const oneWay = await established()
+  const oneWayPair = await established()
   const pingPong = await established()
   const big = await established()
   let turn = true
@@ -125,14 +134,14 @@ export async function createParleyBench(): Promise<ParleyBench> {
       await firstContact(small, pool.pop() as Uint8Array)
     },
     oneWay100() {
-      send(oneWay, true, small)
+      oneWay(oneWayPair, small)
     },
     pingPong100() {
       send(pingPong, turn, small)
       turn = !turn
     },
     large64k() {
-      send(big, true, large)
+      oneWay(big, large)
     },
     async sizes(messages = 200) {
       if (pool.length < 2) await refill(2)

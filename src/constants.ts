@@ -47,12 +47,8 @@ export const LABELS = {
   resetSeal: 'parley/v1/reset-seal',
   /** Per-record sealing of secrets at rest. */
   keystoreRecord: 'parley/v1/keystore-record',
-  /** Owner's signature over a signed X25519 prekey (PQXDH §3.2: Sig(IK_B, Encode(SPK_B))). */
-  signedPrekey: 'parley/v1/signed-prekey',
-  /** Owner's signature over a last-resort ML-KEM-768 prekey (PQXDH §3.2: Sig(IK_B, Encode(PQSPK_B))). */
-  pqPrekey: 'parley/v1/pq-prekey',
-  /** Owner's signature over a one-time ML-KEM-768 prekey (PQXDH §3.2: Sig(IK_B, Encode(PQOPK_B))). */
-  pqOneTimePrekey: 'parley/v1/pq-one-time-prekey',
+  /** Owner's signature over a whole prekey bundle, made when it is published (PQXDH §3.2's prekey signatures, one for all). */
+  prekeyBundle: 'parley/v1/prekey-bundle',
   /** PQXDH initiator's hybrid signature over its first-message header (docs/pqxdh.md). */
   pqxdhInitiator: 'parley/v1/pqxdh-init',
   /** Digest naming the responder's agreement key in a PQXDH header. */
@@ -69,10 +65,8 @@ export const LABELS = {
   ratchetRoot: 'parley/v1/ratchet-root',
   /** Double ratchet: KDF_RK of a KEM step (DH output and ML-KEM-768 secret mixed). */
   ratchetRootKem: 'parley/v1/ratchet-root-kem',
-  /** Double ratchet: HMAC-SHA-512 input of KDF_CK (message key ‖ next chain key from one chain key). */
+  /** Double ratchet: KDF_CK, SHAKE256(chain key ‖ label) = message key ‖ next chain key. */
   ratchetChain: 'parley/v1/ratchet-chain',
-  /** Double ratchet: HMAC input that derives a message key from a chain key (KDF_CK). */
-  ratchetMessageKey: 'parley/v1/ratchet-message-key',
 } as const
 
 // ---------------------------------------------------------------------------
@@ -346,7 +340,7 @@ export const ONE_TIME_PREKEY_TARGET = 100
 export const PREKEY_MAX_BATCH = 1000
 /** Highest prekey id: ids are 32-bit, allocated upward per family and kind and never reused; past it PREKEY_EXHAUSTED. */
 export const PREKEY_MAX_ID = 0xffff_ffff
-/** Largest encoded prekey record (an ML-KEM one: seed 64 + key 1,184 + signature 3,374 + framing). */
+/** Largest encoded prekey record (an ML-KEM one is ~1.3 KiB: seed 64 + key 1,184 + framing; room to spare). */
 export const PREKEY_RECORD_MAX_BYTES = 8 * 1024
 /** Largest encoded prekey bundle (three hybrid signatures of 3,374 bytes, two ML-KEM keys of 1,184: ~14 KiB). */
 export const PREKEY_BUNDLE_MAX_BYTES = 32 * 1024
@@ -365,8 +359,8 @@ export const REPLAY_ID_MAX_LENGTH = 64
 // Sessions: double ratchet (docs/ratchet.md)
 // ---------------------------------------------------------------------------
 
-/** Version nibble of every ratchet message (the high four bits of its first byte). */
-export const RATCHET_WIRE_VERSION = 1
+/** Version nibble of every ratchet message (the high four bits of its first byte). 2: KDF_CK is one SHAKE256 call (docs/ratchet.md). */
+export const RATCHET_WIRE_VERSION = 2
 /** Length of the session id the session layer hands to the ratchet (binds the initial KDF). */
 export const RATCHET_SESSION_ID_LENGTH = 16
 /** Length of the PQXDH shared secret the ratchet starts from. */

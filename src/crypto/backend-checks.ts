@@ -62,12 +62,30 @@ export const AES_GCM_MAX_NONCE_LENGTH = 128
 export function checkAesGcm(op: string, key: unknown, nonce: unknown, data: unknown, aad: unknown): void {
   assertBytes(op, 'key', key, 'KEY_INVALID')
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) fail('KEY_INVALID', op, 'key must be 16, 24 or 32 bytes')
+  checkAesGcmInputs(op, nonce, data, aad)
+}
+
+/** `checkAesGcm` without the key: for a key handle, whose length was checked when it was imported. */
+export function checkAesGcmInputs(op: string, nonce: unknown, data: unknown, aad: unknown): void {
   assertBytes(op, 'nonce', nonce)
   if (nonce.length < AES_GCM_MIN_NONCE_LENGTH || nonce.length > AES_GCM_MAX_NONCE_LENGTH) {
     fail('INVALID_ARGUMENT', op, `nonce must be ${AES_GCM_MIN_NONCE_LENGTH}..${AES_GCM_MAX_NONCE_LENGTH} bytes`)
   }
   assertBytes(op, 'data', data)
-  assertBytes(op, 'aad', aad)
+  if (Array.isArray(aad)) {
+    if (aad.length > AAD_MAX_PARTS) fail('INVALID_ARGUMENT', op, `aad must have at most ${AAD_MAX_PARTS} parts`)
+    for (const part of aad) assertBytes(op, 'aad part', part)
+  } else {
+    assertBytes(op, 'aad', aad)
+  }
+}
+
+/** Most parts an AES-GCM associated data may come in (`AssociatedData`): a few are all a caller needs. */
+export const AAD_MAX_PARTS = 8
+
+/** The destination of a seal: exactly ciphertext + tag long (INVALID_ARGUMENT otherwise). */
+export function checkSealInto(op: string, into: unknown, plaintext: Uint8Array): void {
+  assertLength(op, 'into', into, plaintext.length + AEAD_TAG_LENGTH)
 }
 
 /** ChaCha20-Poly1305 (RFC 8439 §2.8): 256-bit key, 96-bit nonce. */

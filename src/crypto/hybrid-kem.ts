@@ -116,6 +116,19 @@ export function kemEncapsulate(backend: CryptoBackend, publicKey: Uint8Array, ra
  * (FIPS 203 implicit rejection), never an error.
  */
 export function kemDecapsulate(backend: CryptoBackend, secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  return decapsulateChecked(backend, secretKey, ciphertext)
+}
+
+/**
+ * `kemDecapsulate` as the holder of the typed `publicKey`: INVALID_ARGUMENT
+ * when `secretKey` is not that key's. The check is free: the combiner
+ * derives both public halves anyway.
+ */
+export function kemDecapsulateAs(backend: CryptoBackend, secretKey: Uint8Array, publicKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  return decapsulateChecked(backend, secretKey, ciphertext, decodeKey('kemPublic', publicKey))
+}
+
+function decapsulateChecked(backend: CryptoBackend, secretKey: Uint8Array, ciphertext: Uint8Array, expectedPublic?: Uint8Array): Uint8Array {
   const seed = decodeKey('kemSecret', secretKey)
   let ct: Uint8Array
   try {
@@ -133,6 +146,9 @@ export function kemDecapsulate(backend: CryptoBackend, secretKey: Uint8Array, ci
     ss0 = kem.sharedSecret
     const dh = backend.x25519WithPublicKey(x25519Secret, ct1)
     ss1 = dh.sharedSecret
+    if (expectedPublic !== undefined && !backend.timingSafeEqual(concatBytes(kem.publicKey, dh.ownPublicKey), expectedPublic)) {
+      fail('INVALID_ARGUMENT', 'decapsulateAs', 'the secret key is not the public key\'s')
+    }
     return combine(backend, ss0, ss1, ct0, kem.publicKey, ct1, dh.ownPublicKey)
   } catch (err) {
     if (isParleyError(err, 'X25519_ZERO_SHARED') || isParleyError(err, 'KEM_FAILED')) {

@@ -30,7 +30,7 @@ import {
   LABELS,
   MLDSA65_SEED_LENGTH,
 } from '../constants.js'
-import { assertBytes, assertLength, concatBytes, utf8, wipe } from './bytes.js'
+import { assertBytes, assertLength, concatBytes, fail, utf8, wipe } from './bytes.js'
 import { KEY_TYPES, decodeKey, encodeKey } from './keys.js'
 import { encodeLabel } from './labels.js'
 import type { CryptoBackend, KeyPair } from './types.js'
@@ -78,6 +78,24 @@ export function hybridSign(backend: CryptoBackend, secretKey: Uint8Array, label:
   const ed = backend.ed25519Sign(secretRaw.subarray(0, ED25519_SEED_LENGTH), m)
   const ml = backend.mlDsa65Sign(secretRaw.subarray(ED25519_SEED_LENGTH), m)
   return encodeKey('signature', concatBytes(ed, ml))
+}
+
+/**
+ * `hybridSign` as the holder of `publicKey`: INVALID_ARGUMENT when
+ * `secretKey` is not that key's. Each seed is imported once, for its public
+ * key and its signature (an ML-DSA seed's import is a key expansion); a
+ * signature made with the wrong key is dropped, never returned.
+ */
+export function hybridSignAs(backend: CryptoBackend, secretKey: Uint8Array, publicKey: Uint8Array, label: string, message: Uint8Array): Uint8Array {
+  const secretRaw = decodeKey('signingSecret', secretKey)
+  const publicRaw = decodeKey('signingPublic', publicKey)
+  const m = signatureMessage('signAs', label, message)
+  const ed = backend.ed25519SignWithPublicKey(secretRaw.subarray(0, ED25519_SEED_LENGTH), m)
+  const ml = backend.mlDsa65SignWithPublicKey(secretRaw.subarray(ED25519_SEED_LENGTH), m)
+  if (!backend.timingSafeEqual(concatBytes(ed.publicKey, ml.publicKey), publicRaw)) {
+    fail('INVALID_ARGUMENT', 'signAs', 'the secret key is not the public key\'s')
+  }
+  return encodeKey('signature', concatBytes(ed.signature, ml.signature))
 }
 
 /**

@@ -1,15 +1,18 @@
 /**
  * Key import and export for the native backend: node's `raw-private` /
  * `raw-seed` / `raw-public` formats (and, for ML-KEM secret keys, the
- * faster PKCS#8 seed form), the per-type LRU of imported public keys, and
- * the Buffer/Uint8Array boundary. Secret key objects are never cached: an
- * OpenSSL key object cannot be wiped, so it lives no longer than one call.
+ * faster PKCS#8 seed form), the per-type LRU of imported public keys, the
+ * secret-key handles, and the Buffer/Uint8Array boundary. Secret key objects
+ * are never cached here: an OpenSSL key object cannot be wiped from
+ * JavaScript, so it lives no longer than one call — or, for a key used more
+ * than once, as long as the `SecretKeyHandle` its owner holds with the key.
  */
 import { Buffer } from 'node:buffer'
-import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { createPrivateKey, createPublicKey, createSecretKey } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { MLKEM768_EXPANDED_SECRET_KEY_LENGTH, MLKEM768_SEED_LENGTH, NATIVE_PUBLIC_KEY_CACHE_ENTRIES } from '../constants.js'
-import { fail } from './bytes.js'
+import { AES256_KEY_LENGTH, MLKEM768_EXPANDED_SECRET_KEY_LENGTH, MLKEM768_SEED_LENGTH, NATIVE_PUBLIC_KEY_CACHE_ENTRIES, X25519_KEY_LENGTH } from '../constants.js'
+import { assertLength, fail } from './bytes.js'
+import type { SecretKeyAlgorithm, SecretKeyHandle } from './types.js'
 
 export type AsymmetricType = 'ed25519' | 'x25519' | 'ml-kem-768' | 'ml-dsa-65'
 
@@ -41,22 +44,85 @@ const MLKEM_SEED_PKCS8_PREFIX = Uint8Array.from([
   0x80, 0x40,
 ])
 
-export function importSecret(op: string, type: AsymmetricType, format: 'raw-private' | 'raw-seed', key: Uint8Array): KeyObject {
+/**
+ * `f()` with V8 stack traces off, its error returned rather than thrown.
+ * node's `createPrivateKey` / `createPublicKey` probe a `{ key, format }`
+ * argument with isKeyObject and isCryptoKey, which throw and catch
+ * internally (four exceptions per import); capturing their stacks is most of
+ * the cost of importing a raw X25519 public key (17 → 5 µs) and a large part
+ * of a secret one (43 → 30 µs). Synchronous: the limit is restored before
+ * the caller goes on (and makes its ParleyError, with a stack, around the
+ * returned error).
+ */
+function quietly<T>(f: () => T): { ok: true; value: T } | { ok: false; error: unknown } {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
   try {
-    if (type === 'ml-kem-768') {
-      const der = Buffer.alloc(MLKEM_SEED_PKCS8_PREFIX.length + key.length)
-      der.set(MLKEM_SEED_PKCS8_PREFIX, 0)
-      der.set(key, MLKEM_SEED_PKCS8_PREFIX.length)
-      try {
-        return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
-      } finally {
-        der.fill(0)
-      }
-    }
-    return createPrivateKey({ key: buf(key), format, asymmetricKeyType: type })
-  } catch (err) {
-    return fail('KEY_INVALID', op, `invalid ${type} secret key`, err)
+    return { ok: true, value: f() }
+  } catch (error) {
+    return { ok: false, error }
+  } finally {
+    Error.stackTraceLimit = limit
   }
+}
+
+/** An ML-KEM-768 secret key from its 64-byte seed, through the PKCS#8 seed form (the import buffer wiped). */
+function importMlKemSeed(seed: Uint8Array): KeyObject {
+  const der = Buffer.alloc(MLKEM_SEED_PKCS8_PREFIX.length + seed.length)
+  der.set(MLKEM_SEED_PKCS8_PREFIX, 0)
+  der.set(seed, MLKEM_SEED_PKCS8_PREFIX.length)
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+  } finally {
+    der.fill(0)
+  }
+}
+
+export function importSecret(op: string, type: AsymmetricType, format: 'raw-private' | 'raw-seed', key: Uint8Array): KeyObject {
+  const r = quietly(() => (type === 'ml-kem-768' ? importMlKemSeed(key) : createPrivateKey({ key: buf(key), format, asymmetricKeyType: type })))
+  return r.ok ? r.value : fail('KEY_INVALID', op, `invalid ${type} secret key`, r.error)
+}
+
+/**
+ * The native `SecretKeyHandle`: an imported key object in a private field,
+ * reachable only through `keyObjectOf` (types.ts has the lifetime rules).
+ */
+class NativeSecretKeyHandle implements SecretKeyHandle {
+  readonly backend = 'native'
+  readonly algorithm: SecretKeyAlgorithm
+  readonly #key: KeyObject
+
+  constructor(algorithm: SecretKeyAlgorithm, key: KeyObject) {
+    this.algorithm = algorithm
+    this.#key = key
+    Object.freeze(this)
+  }
+
+  static keyObject(op: string, algorithm: SecretKeyAlgorithm, handle: unknown): KeyObject {
+    if (!(handle instanceof NativeSecretKeyHandle) || handle.algorithm !== algorithm) {
+      return fail('KEY_INVALID', op, `expected a native ${algorithm} key handle`)
+    }
+    return handle.#key
+  }
+}
+
+/** `CryptoBackend.importSecretKey` of the native backend. */
+export function importSecretHandle(algorithm: SecretKeyAlgorithm, key: Uint8Array): SecretKeyHandle {
+  const op = 'importSecretKey'
+  if (algorithm === 'aes-256-gcm') {
+    assertLength(op, 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
+    return new NativeSecretKeyHandle(algorithm, createSecretKey(key))
+  }
+  if (algorithm === 'x25519') {
+    assertLength(op, 'key', key, X25519_KEY_LENGTH, 'KEY_INVALID')
+    return new NativeSecretKeyHandle(algorithm, importSecret(op, 'x25519', 'raw-private', key))
+  }
+  return fail('INVALID_ARGUMENT', op, `unknown algorithm ${JSON.stringify(algorithm)}`)
+}
+
+/** The key object of a handle made by `importSecretHandle` for `algorithm`; KEY_INVALID for anything else. */
+export function keyObjectOf(op: string, algorithm: SecretKeyAlgorithm, handle: SecretKeyHandle): KeyObject {
+  return NativeSecretKeyHandle.keyObject(op, algorithm, handle)
 }
 
 /**
@@ -80,12 +146,9 @@ export function importPublic(op: string, type: AsymmetricType, key: Uint8Array):
     cache.set(id, cached)
     return cached
   }
-  let imported: KeyObject
-  try {
-    imported = createPublicKey({ key: buf(key), format: 'raw-public', asymmetricKeyType: type })
-  } catch (err) {
-    return fail('KEY_INVALID', op, `invalid ${type} public key`, err)
-  }
+  const r = quietly(() => createPublicKey({ key: buf(key), format: 'raw-public', asymmetricKeyType: type }))
+  if (!r.ok) return fail('KEY_INVALID', op, `invalid ${type} public key`, r.error)
+  const imported = r.value
   cache.set(id, imported)
   if (cache.size > NATIVE_PUBLIC_KEY_CACHE_ENTRIES) {
     const oldest = cache.keys().next()

@@ -10,10 +10,12 @@
  * node:crypto primitive, so this backend delegates it to @noble/ciphers; we
  * never implement a primitive ourselves.
  *
- * Key import, the public-key cache and the Buffer boundary live in
- * native-keys.ts. Secret keys are imported per call and never cached;
- * imported public keys are (peers' keys recur, and import is a large part of
- * the cost: an ML-KEM encapsulation key import runs the FIPS 203 §7.2 checks).
+ * Key import, the public-key cache, secret-key handles and the Buffer
+ * boundary live in native-keys.ts. Secret keys are imported per call and
+ * never cached, unless the caller holds a `SecretKeyHandle` of its own
+ * (types.ts); imported public keys are (peers' keys recur, and import is a
+ * large part of the cost: an ML-KEM encapsulation key import runs the
+ * FIPS 203 §7.2 checks).
  *
  * Test hooks the native backend cannot honour: fixed ML-KEM encapsulation
  * randomness and fixed ML-DSA signing randomness throw UNSUPPORTED.
@@ -24,7 +26,6 @@ import {
   createCipheriv,
   createSecretKey,
   createDecipheriv,
-  createHash,
   createHmac,
   decapsulate,
   diffieHellman,
@@ -56,7 +57,9 @@ import {
 } from '../constants.js'
 import {
   checkAesGcm,
+  checkAesGcmInputs,
   checkArgon2,
+  checkSealInto,
   checkChaCha,
   checkHkdf,
   checkMlDsaContext,
@@ -66,16 +69,31 @@ import {
 } from './backend-checks.js'
 import { assertBytes, assertLength, fail } from './bytes.js'
 import { isStrictEd25519PublicKey } from './ed25519-strict.js'
-import { buf, expandedMlKemSecretKey, exportPublic, importPublic, importSecret, own } from './native-keys.js'
-import type { Argon2Params, CryptoBackend } from './types.js'
+import { buf, expandedMlKemSecretKey, exportPublic, importPublic, importSecret, importSecretHandle, keyObjectOf, own } from './native-keys.js'
+import type { Argon2Params, AssociatedData, CryptoBackend, SecretKeyHandle } from './types.js'
 
 /**
  * A symmetric key as a KeyObject. node:crypto imports a raw Buffer key on
  * every call through a slow path (~9 µs); `createSecretKey` first is ~0.7 µs,
  * which makes HMAC, HKDF and the AEADs 3–4× faster on small inputs.
+ *
+ * Small byte arrays go to node as they are, not as Buffer views (`buf`): V8
+ * keeps a typed array of at most 64 bytes inside the JS heap, and taking its
+ * `.buffer` for a view moves it out (~0.9 µs each), where node reads it in place.
  */
 function secretKey(key: Uint8Array): KeyObject {
-  return createSecretKey(buf(key))
+  return createSecretKey(key)
+}
+
+/** Checks an AES-GCM call and returns the key object (raw key, or an AES-256-GCM handle). */
+function gcmKey(op: string, key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, data: Uint8Array, aad: AssociatedData): KeyObject {
+  if (key instanceof Uint8Array) {
+    checkAesGcm(op, key, nonce, data, aad)
+    return secretKey(key)
+  }
+  const keyObject = keyObjectOf(op, 'aes-256-gcm', key)
+  checkAesGcmInputs(op, nonce, data, aad)
+  return keyObject
 }
 
 /** The one message of every AEAD authentication failure (no detail on the wire). */
@@ -91,15 +109,26 @@ function isAllZero(bytes: Uint8Array): boolean {
 
 const GCM_CIPHERS = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' } as const
 
-function gcmCipher(key: Uint8Array): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' {
-  return GCM_CIPHERS[key.length as 16 | 24 | 32]
+type GcmName = 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm'
+
+function gcmCipher(key: Uint8Array | SecretKeyHandle): GcmName {
+  return key instanceof Uint8Array ? GCM_CIPHERS[key.length as 16 | 24 | 32] : 'aes-256-gcm'
 }
 
-/** AEAD seal through a node cipher: returns ciphertext || tag. */
-function aeadSeal(cipher: CipherGCM | CipherChaCha20Poly1305, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  cipher.setAAD(buf(aad), { plaintextLength: plaintext.length })
-  const out = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH)
-  const body = cipher.update(buf(plaintext))
+/** The associated data into a node cipher, part by part (OpenSSL takes AAD in pieces before the data). */
+function setAad(cipher: CipherGCM | CipherChaCha20Poly1305 | DecipherGCM | DecipherChaCha20Poly1305, aad: AssociatedData, plaintextLength: number): void {
+  if (aad instanceof Uint8Array) cipher.setAAD(aad, { plaintextLength })
+  else for (const part of aad) cipher.setAAD(part, { plaintextLength })
+}
+
+/** The cipher options of every AEAD here: 16-byte tags only (a decipher refuses any other tag length). */
+const AEAD_OPTIONS = Object.freeze({ authTagLength: AEAD_TAG_LENGTH })
+
+/** AEAD seal through a node cipher: returns ciphertext || tag (in `into` when given). */
+function aeadSeal(cipher: CipherGCM | CipherChaCha20Poly1305, plaintext: Uint8Array, aad: AssociatedData, into?: Uint8Array): Uint8Array {
+  setAad(cipher, aad, plaintext.length)
+  const out = into ?? new Uint8Array(plaintext.length + AEAD_TAG_LENGTH)
+  const body = cipher.update(plaintext)
   const tail = cipher.final()
   out.set(body, 0)
   out.set(tail, body.length)
@@ -108,11 +137,11 @@ function aeadSeal(cipher: CipherGCM | CipherChaCha20Poly1305, plaintext: Uint8Ar
 }
 
 /** AEAD open through a node decipher; unauthenticated plaintext is wiped on failure. */
-function aeadOpen(op: string, decipher: DecipherGCM | DecipherChaCha20Poly1305, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+function aeadOpen(op: string, decipher: DecipherGCM | DecipherChaCha20Poly1305, sealed: Uint8Array, aad: AssociatedData): Uint8Array {
   const bodyLength = sealed.length - AEAD_TAG_LENGTH
-  decipher.setAAD(buf(aad), { plaintextLength: bodyLength })
-  decipher.setAuthTag(buf(sealed.subarray(bodyLength)))
-  const body = decipher.update(buf(sealed.subarray(0, bodyLength)))
+  setAad(decipher, aad, bodyLength)
+  decipher.setAuthTag(sealed.subarray(bodyLength))
+  const body = decipher.update(sealed.subarray(0, bodyLength))
   let tail: Buffer
   try {
     tail = decipher.final()
@@ -120,6 +149,8 @@ function aeadOpen(op: string, decipher: DecipherGCM | DecipherChaCha20Poly1305, 
     body.fill(0)
     return fail('DECRYPT_FAILED', op, DECRYPT_FAILED_MESSAGE, err)
   }
+  // GCM and ChaCha20-Poly1305 return everything from update(): keep that buffer (no copy of a large body).
+  if (tail.length === 0 && body.length === bodyLength) return own(body)
   const out = new Uint8Array(bodyLength)
   out.set(body, 0)
   out.set(tail, body.length)
@@ -128,10 +159,15 @@ function aeadOpen(op: string, decipher: DecipherGCM | DecipherChaCha20Poly1305, 
   return out
 }
 
-/** Checks lengths and imports an X25519 secret key. */
-function importX25519(op: string, secretKey: Uint8Array, publicKey: Uint8Array): KeyObject {
-  assertLength(op, 'secretKey', secretKey, X25519_KEY_LENGTH, 'KEY_INVALID')
+/** Checks lengths and imports an X25519 secret key (or takes a handle's). */
+function importX25519(op: string, secretKey: Uint8Array | SecretKeyHandle, publicKey: Uint8Array): KeyObject {
   assertLength(op, 'publicKey', publicKey, X25519_KEY_LENGTH, 'KEY_INVALID')
+  return x25519Secret(op, secretKey)
+}
+
+function x25519Secret(op: string, secretKey: Uint8Array | SecretKeyHandle): KeyObject {
+  if (!(secretKey instanceof Uint8Array)) return keyObjectOf(op, 'x25519', secretKey)
+  assertLength(op, 'secretKey', secretKey, X25519_KEY_LENGTH, 'KEY_INVALID')
   return importSecret(op, 'x25519', 'raw-private', secretKey)
 }
 
@@ -188,7 +224,8 @@ export const nativeBackend: CryptoBackend = {
     assertBytes('shake256', 'data', data)
     checkOutputLength('shake256', outputLength)
     if (outputLength === 0) return new Uint8Array(0)
-    return own(createHash('shake256', { outputLength }).update(data).digest())
+    // One-shot: a third cheaper than a hash object on short inputs (the ratchet's KDF_CK).
+    return own(hash('shake256', data, { outputEncoding: 'buffer', outputLength }))
   },
 
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
@@ -203,26 +240,29 @@ export const nativeBackend: CryptoBackend = {
     return new Uint8Array(hkdfSync('sha256', secretKey(ikm), salt, info, length))
   },
 
-  aesGcmSeal(key, nonce, plaintext, aad) {
-    checkAesGcm('aesGcmSeal', key, nonce, plaintext, aad)
-    return aeadSeal(createCipheriv(gcmCipher(key), secretKey(key), buf(nonce), { authTagLength: AEAD_TAG_LENGTH }), plaintext, aad)
+  importSecretKey: importSecretHandle,
+
+  aesGcmSeal(key, nonce, plaintext, aad, into) {
+    const keyObject = gcmKey('aesGcmSeal', key, nonce, plaintext, aad)
+    if (into !== undefined) checkSealInto('aesGcmSeal', into, plaintext)
+    return aeadSeal(createCipheriv(gcmCipher(key), keyObject, nonce, AEAD_OPTIONS), plaintext, aad, into)
   },
 
   aesGcmOpen(key, nonce, sealed, aad) {
-    checkAesGcm('aesGcmOpen', key, nonce, sealed, aad)
+    const keyObject = gcmKey('aesGcmOpen', key, nonce, sealed, aad)
     if (tooShortForTag(sealed)) fail('DECRYPT_FAILED', 'aesGcmOpen', DECRYPT_FAILED_MESSAGE)
-    return aeadOpen('aesGcmOpen', createDecipheriv(gcmCipher(key), secretKey(key), buf(nonce), { authTagLength: AEAD_TAG_LENGTH }), sealed, aad)
+    return aeadOpen('aesGcmOpen', createDecipheriv(gcmCipher(key), keyObject, nonce, AEAD_OPTIONS), sealed, aad)
   },
 
   chacha20Poly1305Seal(key, nonce, plaintext, aad) {
     checkChaCha('chacha20Poly1305Seal', key, nonce, plaintext, aad)
-    return aeadSeal(createCipheriv('chacha20-poly1305', secretKey(key), buf(nonce), { authTagLength: AEAD_TAG_LENGTH }), plaintext, aad)
+    return aeadSeal(createCipheriv('chacha20-poly1305', secretKey(key), nonce, AEAD_OPTIONS), plaintext, aad)
   },
 
   chacha20Poly1305Open(key, nonce, sealed, aad) {
     checkChaCha('chacha20Poly1305Open', key, nonce, sealed, aad)
     if (tooShortForTag(sealed)) fail('DECRYPT_FAILED', 'chacha20Poly1305Open', DECRYPT_FAILED_MESSAGE)
-    return aeadOpen('chacha20Poly1305Open', createDecipheriv('chacha20-poly1305', secretKey(key), buf(nonce), { authTagLength: AEAD_TAG_LENGTH }), sealed, aad)
+    return aeadOpen('chacha20Poly1305Open', createDecipheriv('chacha20-poly1305', secretKey(key), nonce, { authTagLength: AEAD_TAG_LENGTH }), sealed, aad)
   },
 
   // XChaCha20-Poly1305: no node:crypto primitive; delegated to @noble/ciphers.
@@ -241,12 +281,11 @@ export const nativeBackend: CryptoBackend = {
     }
   },
 
-  x25519PublicKey(secretKey: Uint8Array): Uint8Array {
-    assertLength('x25519PublicKey', 'secretKey', secretKey, X25519_KEY_LENGTH, 'KEY_INVALID')
-    return exportPublic(importSecret('x25519PublicKey', 'x25519', 'raw-private', secretKey))
+  x25519PublicKey(secretKey: Uint8Array | SecretKeyHandle): Uint8Array {
+    return exportPublic(x25519Secret('x25519PublicKey', secretKey))
   },
 
-  x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  x25519(secretKey: Uint8Array | SecretKeyHandle, publicKey: Uint8Array): Uint8Array {
     return x25519Agree('x25519', importX25519('x25519', secretKey, publicKey), publicKey)
   },
 
@@ -274,6 +313,14 @@ export const nativeBackend: CryptoBackend = {
     assertLength('ed25519Sign', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
     assertBytes('ed25519Sign', 'message', message)
     return own(sign(null, message, importSecret('ed25519Sign', 'ed25519', 'raw-private', seed)))
+  },
+
+  ed25519SignWithPublicKey(seed: Uint8Array, message: Uint8Array) {
+    const op = 'ed25519SignWithPublicKey'
+    assertLength(op, 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
+    assertBytes(op, 'message', message)
+    const key = importSecret(op, 'ed25519', 'raw-private', seed)
+    return { signature: own(sign(null, message, key)), publicKey: exportPublic(key) }
   },
 
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
@@ -334,6 +381,16 @@ export const nativeBackend: CryptoBackend = {
     checkMlDsaContext(op, context)
     // FIPS 204 Algorithm 2 (hedged): M' = 0 || |ctx| || ctx || M, formatted by OpenSSL.
     return own(sign(null, message, { key: importSecret(op, 'ml-dsa-65', 'raw-seed', seed), context: buf(context) }))
+  },
+
+  mlDsa65SignWithPublicKey(seed: Uint8Array, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array) {
+    const op = 'mlDsa65SignWithPublicKey'
+    if (randomness !== undefined) fail('UNSUPPORTED', op, 'node:crypto cannot sign with caller randomness')
+    assertLength(op, 'seed', seed, MLDSA65_SEED_LENGTH, 'KEY_INVALID')
+    assertBytes(op, 'message', message)
+    checkMlDsaContext(op, context)
+    const key = importSecret(op, 'ml-dsa-65', 'raw-seed', seed)
+    return { signature: own(sign(null, message, { key, context: buf(context) })), publicKey: exportPublic(key) }
   },
 
   mlDsa65Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array = EMPTY): boolean {

@@ -23,6 +23,7 @@ import { sha3_256, shake256 } from '@noble/hashes/sha3.js'
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import {
+  AES256_KEY_LENGTH,
   ED25519_PUBLIC_KEY_LENGTH,
   ED25519_SEED_LENGTH,
   ED25519_SIGNATURE_LENGTH,
@@ -40,7 +41,9 @@ import {
 import { ParleyError } from '../errors.js'
 import {
   checkAesGcm,
+  checkAesGcmInputs,
   checkArgon2,
+  checkSealInto,
   checkChaCha,
   checkHkdf,
   checkMlDsaContext,
@@ -48,8 +51,8 @@ import {
   checkXChaCha,
   tooShortForTag,
 } from './backend-checks.js'
-import { assertBytes, assertLength, fail, wipe } from './bytes.js'
-import type { Argon2Params, CryptoBackend } from './types.js'
+import { assertBytes, assertLength, concatBytes, fail, wipe } from './bytes.js'
+import type { Argon2Params, AssociatedData, CryptoBackend, SecretKeyAlgorithm, SecretKeyHandle } from './types.js'
 
 /** The one message of every AEAD authentication failure (no detail on the wire). */
 const DECRYPT_FAILED_MESSAGE = 'decryption failed'
@@ -74,10 +77,59 @@ function open(op: string, decrypt: () => Uint8Array): Uint8Array {
   }
 }
 
+/** Wipes a handle's private copy once the handle is collected (as OpenSSL clears a freed key). */
+const handleCopies = new FinalizationRegistry<Uint8Array>((copy) => copy.fill(0))
+
+/**
+ * The portable `SecretKeyHandle`: a private copy of the key (noble has no
+ * import step; the handle exists so both backends take the same calls).
+ */
+class PortableSecretKeyHandle implements SecretKeyHandle {
+  readonly backend = 'portable'
+  readonly algorithm: SecretKeyAlgorithm
+  readonly #key: Uint8Array
+
+  constructor(algorithm: SecretKeyAlgorithm, key: Uint8Array) {
+    this.algorithm = algorithm
+    this.#key = Uint8Array.from(key)
+    handleCopies.register(this, this.#key)
+    Object.freeze(this)
+  }
+
+  static bytes(op: string, algorithm: SecretKeyAlgorithm, key: Uint8Array | SecretKeyHandle): Uint8Array {
+    if (key instanceof Uint8Array) return key
+    if (!(key instanceof PortableSecretKeyHandle) || key.algorithm !== algorithm) {
+      return fail('KEY_INVALID', op, `expected a portable ${algorithm} key handle`)
+    }
+    return key.#key
+  }
+}
+
+/** Associated data given in parts, as the one string they stand for. */
+function joined(aad: AssociatedData): Uint8Array {
+  return aad instanceof Uint8Array ? aad : concatBytes(...aad)
+}
+
+/** The raw key of a raw key or of a portable handle for `algorithm`. */
+const keyBytes = PortableSecretKeyHandle.bytes
+
 /** ML-DSA-65 key pair from a 32-byte seed (FIPS 204 Algorithm 6, ML-DSA.KeyGen_internal). */
 function mlDsaKeys(op: string, seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } {
   assertLength(op, 'seed', seed, MLDSA65_SEED_LENGTH, 'KEY_INVALID')
   return ml_dsa65.keygen(seed)
+}
+
+/** FIPS 204 Algorithm 2: hedged with fresh rnd, or the caller's rnd (vectors); with the public key of `seed`. */
+function mlDsaSign(op: string, seed: Uint8Array, message: Uint8Array, context: Uint8Array, randomness?: Uint8Array): { signature: Uint8Array; publicKey: Uint8Array } {
+  const { publicKey, secretKey } = mlDsaKeys(op, seed)
+  try {
+    assertBytes(op, 'message', message)
+    checkMlDsaContext(op, context)
+    if (randomness !== undefined) assertLength(op, 'randomness', randomness, MLDSA_RANDOMNESS_LENGTH)
+    return { signature: ml_dsa65.sign(message, secretKey, randomness === undefined ? { context } : { context, extraEntropy: randomness }), publicKey }
+  } finally {
+    wipe(secretKey)
+  }
 }
 
 /** RFC 7748 §6.1 X25519 with the all-zero check. */
@@ -151,15 +203,30 @@ export const portableBackend: CryptoBackend = {
     return hkdf(sha256, ikm, salt, info, length)
   },
 
-  aesGcmSeal(key, nonce, plaintext, aad) {
-    checkAesGcm('aesGcmSeal', key, nonce, plaintext, aad)
-    return gcm(key, nonce, aad).encrypt(plaintext)
+  importSecretKey(algorithm: SecretKeyAlgorithm, key: Uint8Array): SecretKeyHandle {
+    const op = 'importSecretKey'
+    if (algorithm !== 'aes-256-gcm' && algorithm !== 'x25519') fail('INVALID_ARGUMENT', op, `unknown algorithm ${JSON.stringify(algorithm)}`)
+    assertLength(op, 'key', key, algorithm === 'aes-256-gcm' ? AES256_KEY_LENGTH : X25519_KEY_LENGTH, 'KEY_INVALID')
+    return new PortableSecretKeyHandle(algorithm, key)
+  },
+
+  aesGcmSeal(key, nonce, plaintext, aad, into) {
+    const raw = keyBytes('aesGcmSeal', 'aes-256-gcm', key)
+    if (raw === key) checkAesGcm('aesGcmSeal', raw, nonce, plaintext, aad)
+    else checkAesGcmInputs('aesGcmSeal', nonce, plaintext, aad)
+    const sealed = gcm(raw, nonce, joined(aad)).encrypt(plaintext)
+    if (into === undefined) return sealed
+    checkSealInto('aesGcmSeal', into, plaintext)
+    into.set(sealed)
+    return into
   },
 
   aesGcmOpen(key, nonce, sealed, aad) {
-    checkAesGcm('aesGcmOpen', key, nonce, sealed, aad)
+    const raw = keyBytes('aesGcmOpen', 'aes-256-gcm', key)
+    if (raw === key) checkAesGcm('aesGcmOpen', raw, nonce, sealed, aad)
+    else checkAesGcmInputs('aesGcmOpen', nonce, sealed, aad)
     if (tooShortForTag(sealed)) fail('DECRYPT_FAILED', 'aesGcmOpen', DECRYPT_FAILED_MESSAGE)
-    return open('aesGcmOpen', () => gcm(key, nonce, aad).decrypt(sealed))
+    return open('aesGcmOpen', () => gcm(raw, nonce, joined(aad)).decrypt(sealed))
   },
 
   chacha20Poly1305Seal(key, nonce, plaintext, aad) {
@@ -184,13 +251,14 @@ export const portableBackend: CryptoBackend = {
     return open('xchacha20Poly1305Open', () => xchacha20poly1305(key, nonce, aad).decrypt(sealed))
   },
 
-  x25519PublicKey(secretKey: Uint8Array): Uint8Array {
-    assertLength('x25519PublicKey', 'secretKey', secretKey, X25519_KEY_LENGTH, 'KEY_INVALID')
-    return x25519.getPublicKey(secretKey)
+  x25519PublicKey(secretKey: Uint8Array | SecretKeyHandle): Uint8Array {
+    const raw = keyBytes('x25519PublicKey', 'x25519', secretKey)
+    assertLength('x25519PublicKey', 'secretKey', raw, X25519_KEY_LENGTH, 'KEY_INVALID')
+    return x25519.getPublicKey(raw)
   },
 
-  x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-    return x25519Agree('x25519', secretKey, publicKey)
+  x25519(secretKey: Uint8Array | SecretKeyHandle, publicKey: Uint8Array): Uint8Array {
+    return x25519Agree('x25519', keyBytes('x25519', 'x25519', secretKey), publicKey)
   },
 
   x25519WithPublicKey(secretKey: Uint8Array, publicKey: Uint8Array) {
@@ -219,6 +287,12 @@ export const portableBackend: CryptoBackend = {
     assertLength('ed25519Sign', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
     assertBytes('ed25519Sign', 'message', message)
     return ed25519.sign(message, seed)
+  },
+
+  ed25519SignWithPublicKey(seed: Uint8Array, message: Uint8Array) {
+    assertLength('ed25519SignWithPublicKey', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
+    assertBytes('ed25519SignWithPublicKey', 'message', message)
+    return { signature: ed25519.sign(message, seed), publicKey: ed25519.getPublicKey(seed) }
   },
 
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
@@ -275,17 +349,11 @@ export const portableBackend: CryptoBackend = {
   },
 
   mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array): Uint8Array {
-    const op = 'mlDsa65Sign'
-    const { secretKey } = mlDsaKeys(op, seed)
-    try {
-      assertBytes(op, 'message', message)
-      checkMlDsaContext(op, context)
-      if (randomness !== undefined) assertLength(op, 'randomness', randomness, MLDSA_RANDOMNESS_LENGTH)
-      // FIPS 204 Algorithm 2: hedged with fresh rnd, or the caller's rnd (vectors).
-      return ml_dsa65.sign(message, secretKey, randomness === undefined ? { context } : { context, extraEntropy: randomness })
-    } finally {
-      wipe(secretKey)
-    }
+    return mlDsaSign('mlDsa65Sign', seed, message, context, randomness).signature
+  },
+
+  mlDsa65SignWithPublicKey(seed: Uint8Array, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array) {
+    return mlDsaSign('mlDsa65SignWithPublicKey', seed, message, context, randomness)
   },
 
   mlDsa65Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array = EMPTY): boolean {

@@ -9,8 +9,8 @@
  *   by concatenation.
  * - aesGcmSeal/Open: AES-256-GCM (NIST SP 800-38D) with exactly a 96-bit
  *   nonce (the backends also take 8..128 bytes, for the vectors; the suite
- *   does not); the caller guarantees each key is used once (ratchet message
- *   keys).
+ *   does not); the key raw or as a backend handle (`SecretKeyHandle`, for a
+ *   key used many times: the ratchet's header keys, under random nonces).
  * - seal/open: XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) with a fresh
  *   random 192-bit nonce, returned as nonce || ciphertext || tag; random
  *   nonces of that size are safe to use without a counter.
@@ -26,10 +26,11 @@
  */
 import { AEAD_TAG_LENGTH, AES256_KEY_LENGTH, AES_GCM_NONCE_LENGTH, SUITE_ID, XCHACHA20_NONCE_LENGTH } from '../constants.js'
 import { assertBytes, assertLength, concatBytes, fail, uintBE, utf8 } from './bytes.js'
-import { generateKemKey, kemDecapsulate, kemEncapsulate } from './hybrid-kem.js'
+import { generateKemKey, kemDecapsulate, kemDecapsulateAs, kemEncapsulate } from './hybrid-kem.js'
 import {
   generateSigningKey,
   hybridSign,
+  hybridSignAs,
   hybridVerify,
   signingPublicKey,
   splitSigningPublicKey,
@@ -67,6 +68,7 @@ export function createSuite(backend: CryptoBackend): Suite {
     generateSigningKey: (seed) => generateSigningKey(backend, seed),
     signingPublicKey: (secretKey) => signingPublicKey(backend, secretKey),
     sign: (secretKey, label, message) => hybridSign(backend, secretKey, label, message),
+    signAs: (secretKey, publicKey, label, message) => hybridSignAs(backend, secretKey, publicKey, label, message),
     verify: (publicKey, label, message, signature) => hybridVerify(backend, publicKey, label, message, signature),
     splitSigningPublicKey,
     splitSigningSecretKey,
@@ -74,15 +76,17 @@ export function createSuite(backend: CryptoBackend): Suite {
     generateKemKey: (seed) => generateKemKey(backend, seed),
     encapsulate: (publicKey) => kemEncapsulate(backend, publicKey),
     decapsulate: (secretKey, ciphertext) => kemDecapsulate(backend, secretKey, ciphertext),
+    decapsulateAs: (secretKey, publicKey, ciphertext) => kemDecapsulateAs(backend, secretKey, publicKey, ciphertext),
 
-    aesGcmSeal(key, nonce, plaintext, aad) {
-      assertLength('aesGcmSeal', 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
+    aesGcmSeal(key, nonce, plaintext, aad, into) {
+      // A handle is checked by the backend: only an 'aes-256-gcm' one (32 bytes) is accepted.
+      if (key instanceof Uint8Array) assertLength('aesGcmSeal', 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
       assertLength('aesGcmSeal', 'nonce', nonce, AES_GCM_NONCE_LENGTH)
-      return backend.aesGcmSeal(key, nonce, plaintext, aad)
+      return backend.aesGcmSeal(key, nonce, plaintext, aad, into)
     },
 
     aesGcmOpen(key, nonce, sealed, aad) {
-      assertLength('aesGcmOpen', 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
+      if (key instanceof Uint8Array) assertLength('aesGcmOpen', 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
       assertLength('aesGcmOpen', 'nonce', nonce, AES_GCM_NONCE_LENGTH)
       return backend.aesGcmOpen(key, nonce, sealed, aad)
     },

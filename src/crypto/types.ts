@@ -19,6 +19,32 @@ export interface Argon2Params {
   length: number
 }
 
+/**
+ * AES-GCM associated data: one byte string, or parts authenticated exactly
+ * as their concatenation (NIST SP 800-38D: the AAD is one string; the parts
+ * only spare the caller building it).
+ */
+export type AssociatedData = Uint8Array | readonly Uint8Array[]
+
+/** What a `SecretKeyHandle` can be made for. */
+export type SecretKeyAlgorithm = 'aes-256-gcm' | 'x25519'
+
+/**
+ * A secret key imported into a backend once, for a key used more than once
+ * (the ratchet's header keys and its current X25519 key): node:crypto
+ * imports a raw key on every call otherwise. Opaque, and bound to the backend
+ * and algorithm it was made for (any other refuses it with KEY_INVALID). The
+ * native backend holds an OpenSSL key object, which JavaScript cannot wipe
+ * (OpenSSL clears it when it is freed); the portable one a private copy,
+ * wiped when the handle is collected. Hold a handle exactly as long as the
+ * key it was made from — in the object that owns that key, never in a
+ * global — and drop it with the key.
+ */
+export interface SecretKeyHandle {
+  readonly backend: 'native' | 'portable'
+  readonly algorithm: SecretKeyAlgorithm
+}
+
 /** Raw primitives. Inputs are raw bytes (no type tags). Misuse throws ParleyError. */
 export interface CryptoBackend {
   readonly name: 'native' | 'portable'
@@ -29,20 +55,28 @@ export interface CryptoBackend {
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
   /**
-   * AES-GCM with a 128/192/256-bit key and a nonce of 8..128 bytes
-   * (AES_GCM_MIN/MAX_NONCE_LENGTH, backend-checks.ts); returns ciphertext ||
-   * 16-byte tag. The Suite narrows this to AES-256 and 12-byte nonces.
+   * Imports `key` once (`SecretKeyHandle`): 32 bytes for AES-256-GCM, a
+   * 32-byte X25519 secret key. KEY_INVALID for another length.
    */
-  aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+  importSecretKey(algorithm: SecretKeyAlgorithm, key: Uint8Array): SecretKeyHandle
+  /**
+   * AES-GCM with a 128/192/256-bit key (or an AES-256-GCM handle) and a
+   * nonce of 8..128 bytes (AES_GCM_MIN/MAX_NONCE_LENGTH, backend-checks.ts);
+   * returns ciphertext || 16-byte tag. The Suite narrows this to AES-256 and
+   * 12-byte nonces. With `into` (exactly plaintext + 16 bytes) the result is
+   * written there and `into` returned: a large message is not copied twice.
+   */
+  aesGcmSeal(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, plaintext: Uint8Array, aad: AssociatedData, into?: Uint8Array): Uint8Array
   /** Throws ParleyError DECRYPT_FAILED on any authentication failure. */
-  aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+  aesGcmOpen(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, sealed: Uint8Array, aad: AssociatedData): Uint8Array
   chacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
   chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
   xchacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
   xchacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
-  x25519PublicKey(secretKey: Uint8Array): Uint8Array
+  /** The public key of a secret key (raw, or an X25519 handle). */
+  x25519PublicKey(secretKey: Uint8Array | SecretKeyHandle): Uint8Array
   /** Throws X25519_ZERO_SHARED when the result is all zero (small-order peer key). */
-  x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array
+  x25519(secretKey: Uint8Array | SecretKeyHandle, publicKey: Uint8Array): Uint8Array
   /**
    * `x25519` that also returns the public key of `secretKey`, with one key
    * import: the hybrid KEM needs both (its combiner binds the public keys).
@@ -56,6 +90,8 @@ export interface CryptoBackend {
   x25519Encapsulate(publicKey: Uint8Array, randomness?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array }
   ed25519PublicKey(seed: Uint8Array): Uint8Array
   ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array
+  /** `ed25519Sign` that also returns the public key of `seed`, with one key import. */
+  ed25519SignWithPublicKey(seed: Uint8Array, message: Uint8Array): { signature: Uint8Array; publicKey: Uint8Array }
   /** Strict RFC 8032 verification (canonical S, canonical A); false on any failure. */
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
   mlKem768PublicKey(seed: Uint8Array): Uint8Array
@@ -77,6 +113,12 @@ export interface CryptoBackend {
    * throws UNSUPPORTED.
    */
   mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context?: Uint8Array, randomness?: Uint8Array): Uint8Array
+  /**
+   * `mlDsa65Sign` that also returns the public key of `seed`, with one key
+   * expansion (FIPS 204 ML-DSA.KeyGen_internal is most of a native signing
+   * key's import): for signing as a given public key.
+   */
+  mlDsa65SignWithPublicKey(seed: Uint8Array, message: Uint8Array, context?: Uint8Array, randomness?: Uint8Array): { signature: Uint8Array; publicKey: Uint8Array }
   mlDsa65Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context?: Uint8Array): boolean
   argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Uint8Array>
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
@@ -105,6 +147,12 @@ export interface Suite {
   signingPublicKey(secretKey: Uint8Array): Uint8Array
   /** Hybrid signature: both component signatures over `LABELS.hybridSignature || label || message`. */
   sign(secretKey: Uint8Array, label: string, message: Uint8Array): Uint8Array
+  /**
+   * `sign` as the holder of `publicKey`: INVALID_ARGUMENT when `secretKey` is
+   * not that key's (a rotated-out or foreign key). Each seed is imported once
+   * for both the check and the signature.
+   */
+  signAs(secretKey: Uint8Array, publicKey: Uint8Array, label: string, message: Uint8Array): Uint8Array
   /** True only when both component signatures verify. Malformed key -> throws KEY_INVALID. */
   verify(publicKey: Uint8Array, label: string, message: Uint8Array, signature: Uint8Array): boolean
   /** Components of a hybrid signing public key (raw bytes), e.g. for VC-JWT EdDSA. */
@@ -117,10 +165,19 @@ export interface Suite {
   encapsulate(publicKey: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array }
   /** Throws KEM_FAILED on malformed input (ML-KEM implicit rejection still yields a secret). */
   decapsulate(secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array
+  /**
+   * `decapsulate` as the holder of `publicKey`: INVALID_ARGUMENT when
+   * `secretKey` is not that key's. Free: the combiner derives the public key anyway.
+   */
+  decapsulateAs(secretKey: Uint8Array, publicKey: Uint8Array, ciphertext: Uint8Array): Uint8Array
 
-  /** AES-256-GCM with a 12-byte nonce only (AES_GCM_NONCE_LENGTH), ciphertext || tag. Open throws DECRYPT_FAILED. */
-  aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
-  aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+  /**
+   * AES-256-GCM with a 12-byte nonce only (AES_GCM_NONCE_LENGTH), ciphertext || tag; the key raw
+   * (32 bytes) or an 'aes-256-gcm' handle of `backend.importSecretKey`; `aad` and `into` as on the backend.
+   * Open throws DECRYPT_FAILED.
+   */
+  aesGcmSeal(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, plaintext: Uint8Array, aad: AssociatedData, into?: Uint8Array): Uint8Array
+  aesGcmOpen(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, sealed: Uint8Array, aad: AssociatedData): Uint8Array
   /** XChaCha20-Poly1305 with a fresh random nonce: returns nonce || ciphertext || tag. */
   seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
   /** Inverse of `seal`; throws DECRYPT_FAILED. */

@@ -15,8 +15,8 @@
  * const answer = await respond(suite, { ours: bob, prekeys, replay, resolveIdentity, message: firstMessage, now })
  * ```
  */
-export { PREKEY_BUNDLE_KIND, createBundle, decodeBundle, encodeBundle, verifyBundle } from './bundle.js'
-export type { OneTimePrekeyPublic, PrekeyBundle, SignedPrekeyPublic } from './bundle.js'
+export { PREKEY_BUNDLE_KIND, PREKEY_BUNDLE_TBS_KIND, createBundle, decodeBundle, encodeBundle, encodeBundleTbs, signBundle, verifyBundle } from './bundle.js'
+export type { OneTimePrekeyPublic, PrekeyBundle, PrekeyBundleFields, SignedPrekeyPublic } from './bundle.js'
 export { SESSION_WIRE_VERSION } from './envelope.js'
 export { FIRST_MESSAGE_KIND, decodeFirstMessage, encodeFirstMessage } from './first-message.js'
 export type { FirstMessage } from './first-message.js'
@@ -28,7 +28,6 @@ export {
   encodePrekeyRecord,
   generatePrekey,
   maintainPrekeys,
-  prekeySignedMessage,
   replenishOneTimePrekeys,
   rotateSignedPrekey,
 } from './prekeys.js'

@@ -18,15 +18,18 @@
  *   message cannot be re-addressed or replayed to another party.
  *
  * Key agreement returns `{ firstMessage, secret }` / `{ secret, theirs }`;
- * the ratchet sees only `secret`. The responder verifies everything before
+ * the ratchet sees only `secret`: SK, the session id, the associated data and
+ * SPK_B. The one-time PQ prekey's key is not handed on (the ratchet's first
+ * KEM step is Bob's first reply, to an offer of Alice's: docs/ratchet.md). The responder verifies everything before
  * it touches a store and consumes the one-time prekeys and the replay id
  * last (after the optional `confirm` callback, in which the session layer
  * decrypts the first ratchet message), so a refused or undecryptable first
  * message consumes nothing.
  */
-import { FIRST_MESSAGE_MAX_AGE_SECONDS, LABELS, SESSION_CLOCK_SKEW_SECONDS } from '../constants.js'
+import { FIRST_MESSAGE_MAX_AGE_SECONDS, LABELS, SESSION_CLOCK_SKEW_SECONDS, X25519_KEY_LENGTH } from '../constants.js'
 import { bytesEqual } from '../codec/index.js'
 import type { Suite } from '../crypto/index.js'
+import type { SecretKeyHandle } from '../crypto/types.js'
 import { ParleyError } from '../errors.js'
 import { verifySignedBy } from '../identity/index.js'
 import type { KeyState } from '../identity/index.js'
@@ -34,29 +37,31 @@ import { verifyBundle } from './bundle.js'
 import type { PrekeyBundle } from './bundle.js'
 import { decodeHeader, encodeHeader, encodeHeaderTbs } from './header.js'
 import type { PqxdhHeader, PqxdhHeaderFields } from './header.js'
-import { assertOwnIdentity, seconds } from './prekeys.js'
+import { seconds } from './prekeys.js'
 import type { OwnIdentity } from './prekeys.js'
 import { loadResponderPrekeys, wipeResponderPrekeys } from './responder-prekeys.js'
 import type { PrekeyStore, ReplayCache } from './stores/types.js'
 import { agreementKeyId, deriveSessionKeys, transcriptHash } from './transcript.js'
 import type { SessionKeys } from './transcript.js'
-import { generateX25519, x25519 } from './x25519.js'
+import { assertX25519Public, x25519 } from './x25519.js'
 import type { X25519KeyPair } from './x25519.js'
 
 /** What the initiator hands `initInitiator` of the ratchet. Secret: wipe `sharedSecret` after use. */
 export interface InitiatorSecret extends SessionKeys {
   /** SPK_B (raw X25519): the responder's first ratchet key. */
   theirRatchetKey: Uint8Array
-  /** PQOPK_B (raw ML-KEM-768 ek), when KEM1 used a one-time PQ prekey: the ratchet may encapsulate to it at once. */
-  theirKemKey?: Uint8Array
 }
 
 /** What the responder hands `initResponder` of the ratchet. Secret: wipe after use. */
 export interface ResponderSecret extends SessionKeys {
   /** The signed prekey pair SPK_B (raw X25519). */
   ourRatchetKey: X25519KeyPair
-  /** The one-time PQ prekey's seed (64), when KEM1 used one: it is deleted from the store and lives on in the ratchet only. */
-  ourKemSeed?: Uint8Array
+}
+
+/** X25519 with EK_A's handle, after the canonical check of the peer's key (x25519.ts). */
+function agree(suite: Suite, ek: SecretKeyHandle, publicKey: Uint8Array, what: string): Uint8Array {
+  assertX25519Public(publicKey, what)
+  return suite.backend.x25519(ek, publicKey)
 }
 
 export interface InitiateOptions {
@@ -84,17 +89,19 @@ export interface InitiateOptions {
  */
 export function initiate(suite: Suite, opts: InitiateOptions): { firstMessage: Uint8Array; secret: InitiatorSecret } {
   const { ours, theirs, now } = opts
-  assertOwnIdentity(suite, ours)
   if (theirs.did === ours.state.did) throw new ParleyError('INVALID_ARGUMENT', 'pqxdh: a session with ourselves')
   const bundle = verifyBundle(suite, opts.bundle, theirs, now)
   const agreementKey = theirs.agreementKeys[0] as Uint8Array
   const pqKey = bundle.oneTimePqPrekey ?? bundle.lastResortPqPrekey
-  const ek = generateX25519(suite)
-  const secrets: Array<Uint8Array | undefined> = [ek.secretKey]
+  const ekSecret = suite.randomBytes(X25519_KEY_LENGTH)
+  const secrets: Array<Uint8Array | undefined> = [ekSecret]
   try {
-    const dh1 = x25519(suite, ek.secretKey, bundle.signedPrekey.publicKey, 'pqxdh: signed prekey')
+    // EK_A is imported once, for its public key and both DHs.
+    const ek = suite.backend.importSecretKey('x25519', ekSecret)
+    const ephemeralKey = suite.backend.x25519PublicKey(ek)
+    const dh1 = agree(suite, ek, bundle.signedPrekey.publicKey, 'pqxdh: signed prekey')
     secrets.push(dh1)
-    const dh2 = bundle.oneTimePrekey === undefined ? undefined : x25519(suite, ek.secretKey, bundle.oneTimePrekey.publicKey, 'pqxdh: one-time prekey')
+    const dh2 = bundle.oneTimePrekey === undefined ? undefined : agree(suite, ek, bundle.oneTimePrekey.publicKey, 'pqxdh: one-time prekey')
     secrets.push(dh2)
     const kem1 = suite.backend.mlKem768Encapsulate(pqKey.publicKey)
     secrets.push(kem1.sharedSecret)
@@ -103,7 +110,7 @@ export function initiate(suite: Suite, opts: InitiateOptions): { firstMessage: U
     const fields: PqxdhHeaderFields = {
       from: { did: ours.state.did, keySequence: ours.state.keySequence },
       to: { did: theirs.did, keySequence: theirs.keySequence, agreementKeyId: agreementKeyId(suite, agreementKey) },
-      ephemeralKey: ek.publicKey,
+      ephemeralKey,
       signedPrekeyId: bundle.signedPrekey.id,
       pqPrekey: { id: pqKey.id, oneTime: bundle.oneTimePqPrekey !== undefined },
       pqCiphertext: kem1.ciphertext,
@@ -112,7 +119,8 @@ export function initiate(suite: Suite, opts: InitiateOptions): { firstMessage: U
     }
     if (bundle.oneTimePrekey !== undefined) fields.oneTimePrekeyId = bundle.oneTimePrekey.id
     const tbs = encodeHeaderTbs(fields)
-    const signature = suite.sign(ours.secrets.signing, LABELS.pqxdhInitiator, tbs)
+    // Signing as our state's current key also refuses secrets that are not it (INVALID_ARGUMENT).
+    const signature = suite.signAs(ours.secrets.signing, ours.state.signingKey, LABELS.pqxdhInitiator, tbs)
     const th = transcriptHash(suite, {
       tbs,
       initiatorSigningKey: ours.state.signingKey,
@@ -124,7 +132,6 @@ export function initiate(suite: Suite, opts: InitiateOptions): { firstMessage: U
     })
     const keys = deriveSessionKeys(suite, { dh1, ...(dh2 === undefined ? {} : { dh2 }), kem1: kem1.sharedSecret, kem2: kem2.sharedSecret, transcriptHash: th })
     const secret: InitiatorSecret = { ...keys, theirRatchetKey: bundle.signedPrekey.publicKey.slice() }
-    if (bundle.oneTimePqPrekey !== undefined) secret.theirKemKey = bundle.oneTimePqPrekey.publicKey.slice()
     return { firstMessage: encodeHeader({ ...fields, signature }), secret }
   } finally {
     for (const s of secrets) s?.fill(0)
@@ -152,6 +159,15 @@ export interface RespondOptions {
    * response won: PREKEY_USED / SESSION_REPLAY), discard what it built.
    */
   confirm?: (secret: ResponderSecret, theirs: KeyState) => Promise<void> | void
+}
+
+/** Our agreement secret at `index` (INVALID_ARGUMENT when our secrets do not match our key state). */
+function agreementSecret(ours: OwnIdentity, index: number): Uint8Array {
+  const secret = ours.secrets.agreement[index]
+  if (ours.secrets.agreement.length !== ours.state.agreementKeys.length || secret === undefined) {
+    throw new ParleyError('INVALID_ARGUMENT', 'session: our agreement secrets do not match our key state')
+  }
+  return secret
 }
 
 /** The agreement key the header names among ours: its index, else SESSION_WRONG_RECIPIENT. */
@@ -195,7 +211,9 @@ async function authenticate(suite: Suite, header: PqxdhHeader, tbs: Uint8Array, 
  * unknown signed or one-time prekey, SESSION_DOWNGRADE for a PQ prekey id
  * that is not ours, PREKEY_USED for a one-time prekey already used;
  * X25519_ZERO_SHARED for a low-order EK_A, KEM_FAILED for a malformed
- * ciphertext; then the commit: SESSION_REPLAY for a first message seen
+ * ciphertext, INVALID_ARGUMENT when our agreement secret is not our key
+ * state's (found while decapsulating, before anything is consumed); then
+ * the commit: SESSION_REPLAY for a first message seen
  * before (PREKEY_USED when it used a one-time prekey), PREKEY_USED when a
  * concurrent response consumed a one-time prekey first.
  *
@@ -205,7 +223,6 @@ async function authenticate(suite: Suite, header: PqxdhHeader, tbs: Uint8Array, 
  */
 export async function respond(suite: Suite, opts: RespondOptions): Promise<{ secret: ResponderSecret; theirs: KeyState }> {
   const { ours, prekeys, replay, now } = opts
-  assertOwnIdentity(suite, ours)
   const { header, tbs } = decodeHeader(opts.message)
   const agreementIndex = checkAddressing(suite, header, ours)
   const replayExpiresAt = checkFreshness(header, now)
@@ -220,7 +237,8 @@ export async function respond(suite: Suite, opts: RespondOptions): Promise<{ sec
     scratch.push(dh2)
     const kem1 = suite.backend.mlKem768Decapsulate(loaded.pq.secret, header.pqCiphertext)
     scratch.push(kem1)
-    const kem2 = suite.decapsulate(ours.secrets.agreement[agreementIndex] as Uint8Array, header.identityCiphertext)
+    // Decapsulating as our state's agreement key also refuses a secret that is not it (INVALID_ARGUMENT).
+    const kem2 = suite.decapsulateAs(agreementSecret(ours, agreementIndex), ours.state.agreementKeys[agreementIndex] as Uint8Array, header.identityCiphertext)
     scratch.push(kem2)
     const th = transcriptHash(suite, {
       tbs,
@@ -233,7 +251,6 @@ export async function respond(suite: Suite, opts: RespondOptions): Promise<{ sec
     })
     const keys = deriveSessionKeys(suite, { dh1, ...(dh2 === undefined ? {} : { dh2 }), kem1, kem2, transcriptHash: th })
     secret = { ...keys, ourRatchetKey: { secretKey: loaded.signed.secret.slice(), publicKey: loaded.signed.publicKey.slice() } }
-    if (header.pqPrekey.oneTime) secret.ourKemSeed = loaded.pq.secret.slice()
     if (opts.confirm !== undefined) await opts.confirm(secret, theirs)
     await commit(prekeys, replay, header, keys.sessionId, replayExpiresAt, now)
     return { secret, theirs }
@@ -271,7 +288,6 @@ export function wipeResponderSecret(secret: ResponderSecret | undefined): void {
   if (secret === undefined) return
   secret.sharedSecret.fill(0)
   secret.ourRatchetKey.secretKey.fill(0)
-  secret.ourKemSeed?.fill(0)
 }
 
 /** Overwrites the shared secret of an initiator secret. */

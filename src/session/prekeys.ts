@@ -2,23 +2,18 @@
  * Prekeys (PQXDH §3.2 "Publishing keys"): the signed X25519 prekey SPK_B,
  * the signed last-resort ML-KEM-768 prekey PQSPK_B, one-time X25519 prekeys
  * OPK_B and one-time ML-KEM-768 prekeys PQOPK_B. This file owns their
- * records (the opaque bytes a PrekeyStore keeps: `parley/prekey` v1), the
- * messages their owner signs, and upkeep: weekly rotation of the signed
- * pair, pruning after the grace period, replenishing one-time prekeys below
- * ONE_TIME_PREKEY_LOW_WATER up to ONE_TIME_PREKEY_TARGET.
+ * records (the opaque bytes a PrekeyStore keeps: `parley/prekey` v1) and
+ * upkeep: weekly rotation of the signed pair, pruning after the grace
+ * period, replenishing one-time prekeys below ONE_TIME_PREKEY_LOW_WATER up
+ * to ONE_TIME_PREKEY_TARGET.
  *
- * Signatures are hybrid (Ed25519 + ML-DSA-65) by the identity's current
- * signing key, over `parley/prekey-tbs` {d: DID, t: kind, i: id, p: public
- * key, c: created}, under one label per role (LABELS.signedPrekey,
- * LABELS.pqPrekey, LABELS.pqOneTimePrekey), so a key signed for one role is
- * never accepted in another. The signed pair is signed when generated and
- * re-generated when the identity rotates its signing key; a one-time ML-KEM
- * prekey is signed when it goes into a bundle (bundle.ts). One-time X25519
- * prekeys are unsigned, as in PQXDH.
+ * Prekeys are signed where they are published: one hybrid signature by the
+ * identity's current key over each whole bundle (bundle.ts). A signed
+ * prekey's record keeps the key generation it was made under (`k`), so the
+ * pair is re-made when the identity rotates its signing key.
  */
 import {
   KEL_MAX_TIMESTAMP_SECONDS,
-  LABELS,
   MLKEM768_PUBLIC_KEY_LENGTH,
   MLKEM768_SEED_LENGTH,
   ONE_TIME_PREKEY_LOW_WATER,
@@ -30,7 +25,6 @@ import {
 } from '../constants.js'
 import { asMap, bytesEqual, decodeVersioned, encodeVersioned, expectKeys, getBytes, getText, getUint, optional } from '../codec/index.js'
 import type { CborMap } from '../codec/index.js'
-import { encodedLength } from '../crypto/index.js'
 import type { Suite } from '../crypto/index.js'
 import { ParleyError } from '../errors.js'
 import type { IdentitySecrets, KeyState } from '../identity/index.js'
@@ -38,7 +32,6 @@ import type { PrekeyFamily, PrekeyKind, PrekeyStore } from './stores/types.js'
 import { generateX25519 } from './x25519.js'
 
 export const PREKEY_RECORD_KIND = 'parley/prekey'
-export const PREKEY_TBS_KIND = 'parley/prekey-tbs'
 const VERSION = 1
 
 /** Our own identity as the session layer needs it: the verified state and its secrets. */
@@ -58,10 +51,8 @@ export interface PrekeyRecord {
   secret: Uint8Array
   /** X25519 public key (32) or ML-KEM-768 encapsulation key (1,184). */
   publicKey: Uint8Array
-  /** Signed prekeys: the `keySequence` of the identity key that signed it. */
+  /** Signed prekeys: the `keySequence` of the identity key current when it was made. */
   keySequence?: number
-  /** Signed prekeys: the hybrid signature over `prekeySignedMessage`. */
-  signature?: Uint8Array
 }
 
 const SECRET_LENGTH: Record<PrekeyKind, number> = { 'x25519': X25519_KEY_LENGTH, 'ml-kem': MLKEM768_SEED_LENGTH }
@@ -71,25 +62,6 @@ export const PUBLIC_KEY_LENGTH: Record<PrekeyKind, number> = { 'x25519': X25519_
 /** Unix seconds of a Date (floor). */
 export function seconds(date: Date): number {
   return Math.floor(date.getTime() / 1000)
-}
-
-/** The signature label of a signed role; one-time X25519 prekeys are never signed. */
-export function prekeyLabel(family: PrekeyFamily, kind: PrekeyKind): string {
-  if (kind === 'x25519') {
-    if (family === 'signed') return LABELS.signedPrekey
-    throw new ParleyError('INVALID_ARGUMENT', 'prekeys: one-time X25519 prekeys are not signed')
-  }
-  return family === 'signed' ? LABELS.pqPrekey : LABELS.pqOneTimePrekey
-}
-
-/** The bytes the owner signs for a prekey: `parley/prekey-tbs` v1 {d, t, i, p, c}. */
-export function prekeySignedMessage(did: string, kind: PrekeyKind, id: number, publicKey: Uint8Array, created: Date): Uint8Array {
-  return encodeVersioned(PREKEY_TBS_KIND, VERSION, { d: did, t: kind, i: id, p: publicKey, c: seconds(created) })
-}
-
-/** Signs `publicKey` for `family`/`kind` with our current key. */
-export function signPrekey(suite: Suite, ours: OwnIdentity, family: PrekeyFamily, kind: PrekeyKind, id: number, publicKey: Uint8Array, created: Date): Uint8Array {
-  return suite.sign(ours.secrets.signing, prekeyLabel(family, kind), prekeySignedMessage(ours.state.did, kind, id, publicKey, created))
 }
 
 /** Refuses secrets that are not the current keys of `state` (signing with a rotated-out key would only produce refusals). */
@@ -122,9 +94,8 @@ export function wipePrekey(record: PrekeyRecord | undefined): void {
 export function encodePrekeyRecord(r: PrekeyRecord): Uint8Array {
   const body: CborMap = { f: r.family, t: r.kind, i: r.id, c: seconds(r.created), s: r.secret, p: r.publicKey }
   if (r.family === 'signed') {
-    if (r.keySequence === undefined || r.signature === undefined) throw new ParleyError('INVALID_ARGUMENT', 'prekeys: a signed prekey needs its signature')
+    if (r.keySequence === undefined) throw new ParleyError('INVALID_ARGUMENT', 'prekeys: a signed prekey needs its key generation')
     body['k'] = r.keySequence
-    body['g'] = r.signature
   }
   return encodeVersioned(PREKEY_RECORD_KIND, VERSION, body)
 }
@@ -132,7 +103,7 @@ export function encodePrekeyRecord(r: PrekeyRecord): Uint8Array {
 function readRecord(bytes: Uint8Array): PrekeyRecord {
   const what = 'prekey record'
   const m = asMap(decodeVersioned(bytes, PREKEY_RECORD_KIND, [VERSION], { maxBytes: PREKEY_RECORD_MAX_BYTES }), what)
-  expectKeys(m, ['f', 't', 'i', 'c', 's', 'p'], ['k', 'g'], what)
+  expectKeys(m, ['f', 't', 'i', 'c', 's', 'p'], ['k'], what)
   const family = getText(m, 'f', what, 16)
   const kind = getText(m, 't', what, 16)
   if (family !== 'signed' && family !== 'one-time') throw new ParleyError('DECODE_SCHEMA', `${what}: unknown family`)
@@ -146,14 +117,10 @@ function readRecord(bytes: Uint8Array): PrekeyRecord {
     publicKey: getBytes(m, 'p', what, { length: PUBLIC_KEY_LENGTH[kind] }),
   }
   const keySequence = optional(m, 'k', (mm, k) => getUint(mm, k, what))
-  const signature = optional(m, 'g', (mm, k) => getBytes(mm, k, what, { length: encodedLength('signature') }))
-  const signed = keySequence !== undefined && signature !== undefined
-  const unsigned = keySequence === undefined && signature === undefined
-  if (family === 'signed' ? !signed : !unsigned) {
-    throw new ParleyError('DECODE_SCHEMA', `${what}: signed prekeys, and only they, carry k and g`)
+  if ((family === 'signed') !== (keySequence !== undefined)) {
+    throw new ParleyError('DECODE_SCHEMA', `${what}: signed prekeys, and only they, carry k`)
   }
   if (keySequence !== undefined) r.keySequence = keySequence
-  if (signature !== undefined) r.signature = signature
   return r
 }
 
@@ -176,14 +143,13 @@ export function decodePrekeyRecord(bytes: Uint8Array, family: PrekeyFamily, kind
   return r
 }
 
-/** Generates, signs and stores a new current signed prekey of `kind` (the previous one enters its grace period). */
+/** Generates and stores a new current signed prekey of `kind` (the previous one enters its grace period). */
 export async function rotateSignedPrekey(suite: Suite, ours: OwnIdentity, prekeys: PrekeyStore, kind: PrekeyKind, now: Date): Promise<number> {
   const [id] = await prekeys.allocateIds('signed', kind, 1)
   const record = generatePrekey(suite, 'signed', kind, id as number, now)
   let bytes: Uint8Array | undefined
   try {
     record.keySequence = ours.state.keySequence
-    record.signature = signPrekey(suite, ours, 'signed', kind, record.id, record.publicKey, record.created)
     bytes = encodePrekeyRecord(record)
     await prekeys.rotateSigned(kind, { id: record.id, record: bytes }, now)
     return record.id
@@ -193,7 +159,7 @@ export async function rotateSignedPrekey(suite: Suite, ours: OwnIdentity, prekey
   }
 }
 
-/** True when the current signed prekey of `kind` is missing, older than the rotation period, or signed by an older identity key. */
+/** True when the current signed prekey of `kind` is missing, older than the rotation period, or made under an older identity key. */
 async function signedIsStale(prekeys: PrekeyStore, ours: OwnIdentity, kind: PrekeyKind, now: Date): Promise<boolean> {
   const current = await prekeys.currentSigned(kind)
   if (current === undefined) return true
@@ -242,7 +208,7 @@ export interface PrekeyMaintenance {
 /**
  * All prekey upkeep in one call, for an agent's timer and before every
  * bundle: rotate stale signed prekeys (missing, older than
- * SIGNED_PREKEY_ROTATION_SECONDS, or signed before our last key rotation),
+ * SIGNED_PREKEY_ROTATION_SECONDS, or made before our last key rotation),
  * prune those past SIGNED_PREKEY_GRACE_SECONDS, replenish one-time prekeys.
  *
  * @example

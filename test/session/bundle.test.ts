@@ -2,15 +2,16 @@
  * Prekey bundles: creation (one-time prekeys published once), the strict
  * wire form (round trip, versions, downgrade, canonical keys, limits) and
  * verification against the owner's key state (wrong DID, rotated-out key,
- * bad or cross-role signatures, key generation, age).
+ * one signature over the whole bundle: any change, role swap or stripped
+ * one-time prekey refused; key generation, age).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PREKEY_BUNDLE_MAX_BYTES, SESSION_CLOCK_SKEW_SECONDS, SIGNED_PREKEY_MAX_AGE_SECONDS } from '../../src/constants.js'
+import { LABELS, PREKEY_BUNDLE_MAX_BYTES, SESSION_CLOCK_SKEW_SECONDS, SIGNED_PREKEY_MAX_AGE_SECONDS } from '../../src/constants.js'
 import { decode, encode, encodeVersioned } from '../../src/codec/index.js'
 import type { CborMap } from '../../src/codec/index.js'
 import { rotateIdentity } from '../../src/identity/index.js'
-import { PREKEY_BUNDLE_KIND, createBundle, decodeBundle, encodeBundle, verifyBundle } from '../../src/session/bundle.js'
+import { PREKEY_BUNDLE_KIND, createBundle, decodeBundle, encodeBundle, encodeBundleTbs, signBundle, verifyBundle } from '../../src/session/bundle.js'
 import type { PrekeyBundle } from '../../src/session/bundle.js'
 import { MemoryPrekeyStore } from '../../src/session/stores/memory.js'
 import { at, cloneSecrets, makeResponder, newIdentity, own, suite, throwsCode } from './fixtures.js'
@@ -86,24 +87,38 @@ test('verifyBundle: a bundle signed by a rotated-out key is KEL_ROTATED_KEY', ()
   throwsCode(() => verifyBundle(suite, bytes, rotated.state, at(10)), 'KEL_ROTATED_KEY')
 })
 
-test('verifyBundle: bad, swapped or cross-role signatures are KEL_SIGNATURE_INVALID', () => {
+test('verifyBundle: one signature covers the whole bundle; any change, swap or stripped part is KEL_SIGNATURE_INVALID', async () => {
   const b = r.bundle
-  const flipped = b.signedPrekey.signature.slice()
+  const flipped = b.signature.slice()
   flipped[40] = (flipped[40] as number) ^ 1
+  const { oneTimePrekey: _otk, ...noOtk } = b
+  const { oneTimePqPrekey: _opq, ...noOpq } = b
+  const other = await createBundle(suite, { ours: r.ours, prekeys: r.prekeys, now: at(1) })
+  const opq = b.oneTimePqPrekey as NonNullable<PrekeyBundle['oneTimePqPrekey']>
   const cases: PrekeyBundle[] = [
-    { ...b, signedPrekey: { ...b.signedPrekey, signature: flipped } },
+    { ...b, signature: flipped },
+    { ...b, signature: other.signature },
     { ...b, signedPrekey: { ...b.signedPrekey, id: b.signedPrekey.id + 1 } },
     { ...b, signedPrekey: { ...b.signedPrekey, created: at(100) } },
-    { ...b, lastResortPqPrekey: { ...b.lastResortPqPrekey, signature: b.signedPrekey.signature } },
-    // a one-time PQ prekey presented as the last-resort one: its signature is for another role
-    { ...b, lastResortPqPrekey: b.oneTimePqPrekey as PrekeyBundle['lastResortPqPrekey'] },
-    { ...b, oneTimePqPrekey: b.lastResortPqPrekey },
+    { ...b, oneTimePrekey: other.oneTimePrekey as NonNullable<PrekeyBundle['oneTimePrekey']> },
+    // a one-time PQ prekey presented as the last-resort one, and the other way round
+    { ...b, lastResortPqPrekey: { ...opq, created: b.lastResortPqPrekey.created } },
+    { ...b, oneTimePqPrekey: { id: b.lastResortPqPrekey.id, publicKey: b.lastResortPqPrekey.publicKey } },
+    // stripping a one-time prekey (to push Alice onto the last-resort PQ prekey) breaks the signature too
+    noOtk,
+    noOpq,
   ]
   for (const c of cases) throwsCode(() => verifyBundle(suite, c, bob.state, at(10)), 'KEL_SIGNATURE_INVALID')
+  // signBundle makes bundles for our own DID and current key generation only
+  throwsCode(() => signBundle(suite, r.ours, { ...b, keySequence: 1 }), 'INVALID_ARGUMENT')
+  throwsCode(() => signBundle(suite, r.ours, { ...b, did: carol.state.did }), 'INVALID_ARGUMENT')
+  throwsCode(() => signBundle(suite, { state: bob.state, secrets: cloneSecrets(carol.secrets) }, b), 'INVALID_ARGUMENT')
 })
 
-test('verifyBundle: another key generation than the KEL (valid signatures) is BUNDLE_INVALID', () => {
-  throwsCode(() => verifyBundle(suite, { ...r.bundle, keySequence: 1 }, bob.state, at(10)), 'BUNDLE_INVALID')
+test('verifyBundle: another key generation than the KEL (valid signature) is BUNDLE_INVALID', () => {
+  const fields = { ...r.bundle, keySequence: 1 }
+  const signed = { ...fields, signature: suite.sign(bob.secrets.signing, LABELS.prekeyBundle, encodeBundleTbs(fields)) }
+  throwsCode(() => verifyBundle(suite, signed, bob.state, at(10)), 'BUNDLE_INVALID')
 })
 
 test('verifyBundle: signed prekeys dated in the future or older than their owner keeps them are BUNDLE_INVALID', () => {

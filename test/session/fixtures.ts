@@ -100,6 +100,7 @@ export function deterministicSuite(label: string): Suite {
     x25519Encapsulate: (pk, r) => portableBackend.x25519Encapsulate(pk, r ?? random(32)),
     mlKem768Encapsulate: (pk, r) => portableBackend.mlKem768Encapsulate(pk, r ?? random(32)),
     mlDsa65Sign: (seed, msg, ctx, r) => portableBackend.mlDsa65Sign(seed, msg, ctx, r ?? random(32)),
+    mlDsa65SignWithPublicKey: (seed, msg, ctx, r) => portableBackend.mlDsa65SignWithPublicKey(seed, msg, ctx, r ?? random(32)),
   }
   return createSuite(backend)
 }

@@ -6,7 +6,7 @@
  * mutation that still parses reaches the signature checks). Seeds are real
  * encodings with and without the optional parts.
  */
-import { decodeBundle, encodeBundle, verifyBundle } from '../../src/session/bundle.js'
+import { decodeBundle, encodeBundle, signBundle, verifyBundle } from '../../src/session/bundle.js'
 import { decodeFirstMessage, encodeFirstMessage } from '../../src/session/first-message.js'
 import { decodeHeader } from '../../src/session/header.js'
 import { initiate } from '../../src/session/pqxdh.js'
@@ -17,7 +17,8 @@ const alice = newIdentity('alice')
 const bob = newIdentity('bob')
 const full = await makeResponder(bob)
 const bare = await makeResponder(bob, { oneTime: false })
-const { oneTimePrekey: _, ...pqOnly } = full.bundle
+const { oneTimePrekey: _, ...withoutOtk } = full.bundle
+const pqOnly = signBundle(suite, full.ours, withoutOtk)
 const bundles = [encodeBundle(full.bundle), encodeBundle(bare.bundle), encodeBundle(pqOnly)]
 const headers = [full.bundle, bare.bundle, pqOnly].map((bundle) => initiate(suite, { ours: own(alice), theirs: bob.state, bundle, now: at(10) }).firstMessage)
 const frames = headers.map((header, i) => encodeFirstMessage({ header, ratchetMessage: new Uint8Array(40 + i * 100).fill(i + 1) }))

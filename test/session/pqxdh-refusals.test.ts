@@ -14,11 +14,12 @@ import type { CborMap } from '../../src/codec/index.js'
 import { encodeKey } from '../../src/crypto/index.js'
 import { rotateIdentity } from '../../src/identity/index.js'
 import type { KeyState } from '../../src/identity/index.js'
-import type { PrekeyBundle } from '../../src/session/bundle.js'
+import { signBundle } from '../../src/session/bundle.js'
+import type { PrekeyBundle, PrekeyBundleFields } from '../../src/session/bundle.js'
 import { PQXDH_HEADER_KIND, decodeHeader, encodeHeader, encodeHeaderTbs } from '../../src/session/header.js'
 import type { PqxdhHeader } from '../../src/session/header.js'
 import { initiate, respond } from '../../src/session/pqxdh.js'
-import { maintainPrekeys, prekeySignedMessage } from '../../src/session/prekeys.js'
+import { maintainPrekeys } from '../../src/session/prekeys.js'
 import { agreementKeyId } from '../../src/session/transcript.js'
 import { DAY, at, cloneSecrets, makeResponder, newIdentity, own, rejectsCode, resolverOf, suite, throwsCode } from './fixtures.js'
 import type { Responder } from './fixtures.js'
@@ -56,6 +57,9 @@ function resign(message: Uint8Array, mutate: (h: PqxdhHeader) => void, signing =
 function rewrite(message: Uint8Array, edit: (body: CborMap) => CborMap, version = 1): Uint8Array {
   return encodeVersioned(PQXDH_HEADER_KIND, version, edit((decode(message) as { b: CborMap }).b))
 }
+
+/** A bundle with chosen contents, validly signed by its owner (reaching the checks after the signature). */
+const signedBy = (r: Responder, fields: PrekeyBundleFields): PrekeyBundle => signBundle(suite, r.ours, fields)
 
 /** Bob with fresh stores, and Alice's genuine first message to him. */
 async function setup(bundleEdit?: (b: PrekeyBundle) => PrekeyBundle) {
@@ -119,6 +123,14 @@ test('initiator signature by a rotated-out key: KEL_ROTATED_KEY; invalid or by a
   await untouched(r, firstMessage)
 })
 
+test('responder secrets that are not its key state\'s: INVALID_ARGUMENT, nothing consumed', async () => {
+  const { r, firstMessage } = await setup()
+  const foreign = { state: bob.state, secrets: { ...cloneSecrets(bob.secrets), agreement: cloneSecrets(carol.secrets).agreement } }
+  await rejectsCode(answer(r, firstMessage, { ours: foreign }), 'INVALID_ARGUMENT')
+  await rejectsCode(answer(r, firstMessage, { ours: { state: bob.state, secrets: { ...cloneSecrets(bob.secrets), agreement: [] } } }), 'INVALID_ARGUMENT')
+  await untouched(r, firstMessage)
+})
+
 test('the resolver: another DID is KEL_ID_MISMATCH; its own errors propagate; nothing is consumed', async () => {
   const { r, firstMessage } = await setup()
   await rejectsCode(answer(r, firstMessage, { resolve: async () => carol.state }), 'KEL_ID_MISMATCH')
@@ -130,7 +142,7 @@ test('one-time prekeys: unknown is PREKEY_UNKNOWN; a second use is PREKEY_USED (
   const { r, firstMessage } = await setup()
   const unknownOtk = initiate(suite, {
     ours: own(alice), theirs: bob.state, now: at(10),
-    bundle: { ...r.bundle, oneTimePrekey: { id: 9999, publicKey: (r.bundle.oneTimePrekey as { publicKey: Uint8Array }).publicKey } },
+    bundle: signedBy(r, { ...r.bundle, oneTimePrekey: { id: 9999, publicKey: (r.bundle.oneTimePrekey as { publicKey: Uint8Array }).publicKey } }),
   })
   await rejectsCode(answer(r, unknownOtk.firstMessage), 'PREKEY_UNKNOWN')
   const second = initiate(suite, { ours: own(alice), theirs: bob.state, bundle: r.bundle, now: at(10) })
@@ -139,7 +151,7 @@ test('one-time prekeys: unknown is PREKEY_UNKNOWN; a second use is PREKEY_USED (
   await rejectsCode(answer(r, second.firstMessage), 'PREKEY_USED')
   // the same one-time PQ prekey with no one-time X25519 prekey: still PREKEY_USED
   const { oneTimePrekey: _, ...noOtk } = r.bundle
-  await rejectsCode(answer(r, initiate(suite, { ours: own(alice), theirs: bob.state, bundle: noOtk, now: at(10) }).firstMessage), 'PREKEY_USED')
+  await rejectsCode(answer(r, initiate(suite, { ours: own(alice), theirs: bob.state, bundle: signedBy(r, noOtk), now: at(10) }).firstMessage), 'PREKEY_USED')
 })
 
 test('a replayed first message without one-time prekeys is SESSION_REPLAY', async () => {
@@ -213,22 +225,17 @@ test('initiator: a bundle signed by a rotated-out key is KEL_ROTATED_KEY; anothe
 test('initiator: low-order prekeys are X25519_ZERO_SHARED, non-canonical ones KEY_INVALID, a bad ML-KEM key KEY_INVALID', async () => {
   const r = await makeResponder(bob)
   const b = r.bundle
-  const signedSpk = (publicKey: Uint8Array) => ({
-    ...b.signedPrekey, publicKey,
-    signature: suite.sign(bob.secrets.signing, LABELS.signedPrekey, prekeySignedMessage(bob.state.did, 'x25519', b.signedPrekey.id, publicKey, b.signedPrekey.created)),
-  })
-  const run = (bundle: PrekeyBundle) => () => initiate(suite, { ours: own(alice), theirs: bob.state, bundle, now: at(10) })
-  throwsCode(run({ ...b, signedPrekey: signedSpk(LOW_ORDER[2] as Uint8Array) }), 'X25519_ZERO_SHARED')
+  const run = (fields: PrekeyBundleFields) => () => initiate(suite, { ours: own(alice), theirs: bob.state, bundle: signedBy(r, fields), now: at(10) })
+  throwsCode(run({ ...b, signedPrekey: { ...b.signedPrekey, publicKey: LOW_ORDER[2] as Uint8Array } }), 'X25519_ZERO_SHARED')
   throwsCode(run({ ...b, oneTimePrekey: { id: 1, publicKey: LOW_ORDER[0] as Uint8Array } }), 'X25519_ZERO_SHARED')
   throwsCode(run({ ...b, oneTimePrekey: { id: 1, publicKey: NON_CANONICAL } }), 'KEY_INVALID')
-  throwsCode(run({ ...b, signedPrekey: signedSpk(NON_CANONICAL) }), 'KEY_INVALID')
+  throwsCode(run({ ...b, signedPrekey: { ...b.signedPrekey, publicKey: NON_CANONICAL } }), 'KEY_INVALID')
   const badEk = new Uint8Array(b.lastResortPqPrekey.publicKey.length).fill(0xff)
   const { oneTimePqPrekey: _, ...lastResortOnly } = b
-  const signedPq = {
-    ...b.lastResortPqPrekey, publicKey: badEk,
-    signature: suite.sign(bob.secrets.signing, LABELS.pqPrekey, prekeySignedMessage(bob.state.did, 'ml-kem', b.lastResortPqPrekey.id, badEk, b.lastResortPqPrekey.created)),
-  }
-  throwsCode(run({ ...lastResortOnly, lastResortPqPrekey: signedPq }), 'KEY_INVALID')
+  throwsCode(run({ ...lastResortOnly, lastResortPqPrekey: { ...b.lastResortPqPrekey, publicKey: badEk } }), 'KEY_INVALID')
+  throwsCode(run({ ...b, oneTimePqPrekey: { id: 1, publicKey: badEk } }), 'KEY_INVALID')
+  // Without the owner's signature over the change, any of these is KEL_SIGNATURE_INVALID first.
+  throwsCode(() => initiate(suite, { ours: own(alice), theirs: bob.state, bundle: { ...b, oneTimePrekey: { id: 1, publicKey: LOW_ORDER[0] as Uint8Array } }, now: at(10) }), 'KEL_SIGNATURE_INVALID')
   const badAgreement = { ...bob.state, agreementKeys: [encodeKey('kemPublic', new Uint8Array(1216).fill(0xff))] }
   throwsCode(() => initiate(suite, { ours: own(alice), theirs: badAgreement, bundle: b, now: at(10) }), 'KEY_INVALID')
 })

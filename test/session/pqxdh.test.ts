@@ -11,6 +11,7 @@ import assert from 'node:assert/strict'
 import { FIRST_MESSAGE_MAX_AGE_SECONDS, PQXDH_HEADER_MAX_BYTES, SESSION_CLOCK_SKEW_SECONDS, SESSION_ID_LENGTH } from '../../src/constants.js'
 import { portableSuite } from '../../src/crypto/index.js'
 import { isParleyError } from '../../src/errors.js'
+import { signBundle } from '../../src/session/bundle.js'
 import { decodeHeader } from '../../src/session/header.js'
 import { initiate, respond, wipeInitiatorSecret, wipeResponderSecret } from '../../src/session/pqxdh.js'
 import type { InitiatorSecret, ResponderSecret } from '../../src/session/pqxdh.js'
@@ -35,21 +36,21 @@ async function answer(r: Responder, message: Uint8Array, now = at(20)) {
   return respond(suite, { ours: r.ours, prekeys: r.prekeys, replay: r.replay, resolveIdentity, message, now })
 }
 
-test('PQXDH with both one-time prekeys: same secret; the one-time PQ prekey goes on into the ratchet; both consumed', async () => {
+test('PQXDH with both one-time prekeys: same secret; only SK, the ids and SPK_B go on to the ratchet; both consumed', async () => {
   const r = await makeResponder(bob)
   const { firstMessage, secret } = initiate(suite, { ours: own(alice), theirs: bob.state, bundle: r.bundle, now: at(10) })
   assert.ok(firstMessage.length < PQXDH_HEADER_MAX_BYTES, `${firstMessage.length} bytes`)
   const got = await answer(r, firstMessage)
   agree(secret, got.secret)
   assert.equal(got.theirs.did, alice.state.did)
-  assert.ok(secret.theirKemKey !== undefined && got.secret.ourKemSeed !== undefined)
-  assert.equal(hex(suite.backend.mlKem768PublicKey(got.secret.ourKemSeed)), hex(secret.theirKemKey))
-  assert.equal(hex(secret.theirKemKey), hex(r.bundle.oneTimePqPrekey?.publicKey ?? new Uint8Array()))
+  // The one-time PQ prekey is not handed on: the ratchet makes its own KEM steps (docs/ratchet.md).
+  assert.deepEqual(Object.keys(secret).sort(), ['associatedData', 'sessionId', 'sharedSecret', 'theirRatchetKey'])
+  assert.deepEqual(Object.keys(got.secret).sort(), ['associatedData', 'ourRatchetKey', 'sessionId', 'sharedSecret'])
   assert.deepEqual(await r.prekeys.peekOneTime('x25519', r.bundle.oneTimePrekey?.id ?? -1), { status: 'used' })
   assert.deepEqual(await r.prekeys.peekOneTime('ml-kem', r.bundle.oneTimePqPrekey?.id ?? -1), { status: 'used' })
 })
 
-test('PQXDH without one-time prekeys (last resort): same secret, no KEM key for the ratchet, nothing consumed', async () => {
+test('PQXDH without one-time prekeys (last resort): same secret, nothing consumed', async () => {
   const r = await makeResponder(bob, { oneTime: false })
   const before = await r.prekeys.countUnpublished('x25519')
   const { firstMessage, secret } = initiate(suite, { ours: own(alice), theirs: bob.state, bundle: r.bundle, now: at(10) })
@@ -58,18 +59,16 @@ test('PQXDH without one-time prekeys (last resort): same secret, no KEM key for 
   assert.deepEqual(header.pqPrekey, { id: r.bundle.lastResortPqPrekey.id, oneTime: false })
   const got = await answer(r, firstMessage)
   agree(secret, got.secret)
-  assert.equal(secret.theirKemKey, undefined)
-  assert.equal(got.secret.ourKemSeed, undefined)
   assert.equal(await r.prekeys.countUnpublished('x25519'), before)
 })
 
 test('PQXDH with a one-time X25519 prekey but the last-resort PQ prekey (one-time PQ prekeys ran out)', async () => {
   const r = await makeResponder(bob)
-  const { oneTimePqPrekey: _, ...bundle } = r.bundle
+  const { oneTimePqPrekey: _, ...fields } = r.bundle
+  const bundle = signBundle(suite, r.ours, fields)
   const { firstMessage, secret } = initiate(suite, { ours: own(alice), theirs: bob.state, bundle, now: at(10) })
-  const got = await answer(r, firstMessage)
-  agree(secret, got.secret)
-  assert.equal(got.secret.ourKemSeed, undefined)
+  assert.deepEqual(decodeHeader(firstMessage).header.pqPrekey, { id: r.bundle.lastResortPqPrekey.id, oneTime: false })
+  agree(secret, (await answer(r, firstMessage)).secret)
 })
 
 test('PQXDH across backends: a portable initiator and a native responder agree', async () => {
@@ -144,7 +143,7 @@ test('wipe helpers overwrite every secret', async () => {
   const got = (await answer(r, firstMessage)).secret
   wipeInitiatorSecret(secret)
   wipeResponderSecret(got)
-  for (const s of [secret.sharedSecret, got.sharedSecret, got.ourRatchetKey.secretKey, got.ourKemSeed ?? new Uint8Array()]) {
+  for (const s of [secret.sharedSecret, got.sharedSecret, got.ourRatchetKey.secretKey]) {
     assert.ok(s.every((b) => b === 0))
   }
 })

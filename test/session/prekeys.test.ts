@@ -1,20 +1,19 @@
 /**
  * Prekeys: records (round trip, corrupt records), upkeep (rotation on age
  * and on identity rotation, grace and pruning, replenishing one-time
- * prekeys below the low-water mark), signatures per role, the X25519
- * canonical-encoding check.
+ * prekeys below the low-water mark), the X25519 canonical-encoding check.
+ * Prekeys are signed as part of a bundle (bundle.test.ts).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  LABELS,
   ONE_TIME_PREKEY_LOW_WATER,
   ONE_TIME_PREKEY_TARGET,
   SIGNED_PREKEY_GRACE_SECONDS,
   SIGNED_PREKEY_ROTATION_SECONDS,
 } from '../../src/constants.js'
 import { encodeVersioned } from '../../src/codec/index.js'
-import { rotateIdentity, verifySignedBy } from '../../src/identity/index.js'
+import { rotateIdentity } from '../../src/identity/index.js'
 import {
   PREKEY_RECORD_KIND,
   assertOwnIdentity,
@@ -22,8 +21,6 @@ import {
   encodePrekeyRecord,
   generatePrekey,
   maintainPrekeys,
-  prekeyLabel,
-  prekeySignedMessage,
   replenishOneTimePrekeys,
 } from '../../src/session/prekeys.js'
 import { MemoryPrekeyStore } from '../../src/session/stores/memory.js'
@@ -42,7 +39,6 @@ test('maintainPrekeys: first run creates the signed pair and fills one-time prek
     assert.ok(current !== undefined)
     const r = decodePrekeyRecord(current.record, 'signed', kind, current.id)
     assert.equal(r.keySequence, bob.state.keySequence)
-    verifySignedBy(suite, bob.state, prekeyLabel('signed', kind), prekeySignedMessage(bob.state.did, kind, r.id, r.publicKey, r.created), r.signature as Uint8Array)
     const expected = kind === 'x25519' ? suite.backend.x25519PublicKey(r.secret) : suite.backend.mlKem768PublicKey(r.secret)
     assert.deepEqual(r.publicKey, expected, 'the record holds a matching key pair')
   }
@@ -92,10 +88,7 @@ test('replenishOneTimePrekeys: only below the low-water mark, then up to the tar
 test('prekey records: round trip; a record of another kind, family or id, or garbage, is STORE_CORRUPT', () => {
   for (const [family, kind] of [['signed', 'x25519'], ['signed', 'ml-kem'], ['one-time', 'x25519'], ['one-time', 'ml-kem']] as const) {
     const r = generatePrekey(suite, family, kind, 7, at(DAY))
-    if (family === 'signed') {
-      r.keySequence = 0
-      r.signature = suite.sign(bob.secrets.signing, prekeyLabel(family, kind), prekeySignedMessage(bob.state.did, kind, 7, r.publicKey, r.created))
-    }
+    if (family === 'signed') r.keySequence = 0
     const bytes = encodePrekeyRecord(r)
     assert.deepEqual(decodePrekeyRecord(bytes, family, kind, 7), r)
     throwsCode(() => decodePrekeyRecord(bytes, family, kind, 8), 'STORE_CORRUPT')
@@ -106,13 +99,10 @@ test('prekey records: round trip; a record of another kind, family or id, or gar
   throwsCode(() => encodePrekeyRecord(unsignedSigned), 'INVALID_ARGUMENT')
   const forged = encodeVersioned(PREKEY_RECORD_KIND, 1, { f: 'one-time', t: 'x25519', i: 1, c: 0, s: new Uint8Array(32), p: new Uint8Array(32), k: 0 })
   throwsCode(() => decodePrekeyRecord(forged, 'one-time', 'x25519', 1), 'STORE_CORRUPT')
-})
-
-test('prekey labels: one per role; one-time X25519 prekeys are never signed', () => {
-  assert.equal(prekeyLabel('signed', 'x25519'), LABELS.signedPrekey)
-  assert.equal(prekeyLabel('signed', 'ml-kem'), LABELS.pqPrekey)
-  assert.equal(prekeyLabel('one-time', 'ml-kem'), LABELS.pqOneTimePrekey)
-  throwsCode(() => prekeyLabel('one-time', 'x25519'), 'INVALID_ARGUMENT')
+  const noGeneration = encodeVersioned(PREKEY_RECORD_KIND, 1, { f: 'signed', t: 'x25519', i: 1, c: 0, s: new Uint8Array(32), p: new Uint8Array(32) })
+  throwsCode(() => decodePrekeyRecord(noGeneration, 'signed', 'x25519', 1), 'STORE_CORRUPT')
+  const extra = encodeVersioned(PREKEY_RECORD_KIND, 1, { f: 'signed', t: 'x25519', i: 1, c: 0, s: new Uint8Array(32), p: new Uint8Array(32), k: 0, g: new Uint8Array(8) })
+  throwsCode(() => decodePrekeyRecord(extra, 'signed', 'x25519', 1), 'STORE_CORRUPT')
 })
 
 test('assertOwnIdentity: refuses secrets that are not the state\'s current keys', () => {

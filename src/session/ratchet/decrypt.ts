@@ -3,14 +3,16 @@
  * TrySkippedMessageKeysHE and the receiving half of DHRatchetHE, with the KEM
  * fields of docs/ratchet.md). Decryption reads the caller's state, derives
  * what it needs into locals, opens the body, and only then builds the new
- * state from a deep copy: any refusal leaves the caller's state untouched,
- * and a success returns a state the caller commits.
+ * state from a copy (`cloneState`): any refusal leaves the caller's state
+ * untouched, and a success returns a state the caller commits.
  *
- * The header is tried against the current receiving chain's header key, the
- * next header key, then the remembered chains' (newest first; only late
- * messages need them) — at most RATCHET_MAX_RECEIVER_CHAINS + 2 AES-GCM
- * trials. Header keys are distinct per chain, so the order is only speed. What a header that opens
- * can still be refused as (docs/ratchet.md, "Refusals"):
+ * The header is tried against the current receiving chain's header key and
+ * the next header key — the next one first when our current sending chain
+ * has been used since we last received (the peer's answer to it comes on a
+ * new chain) — then the remembered chains' (newest first; only late messages
+ * need them): at most RATCHET_MAX_RECEIVER_CHAINS + 2 AES-GCM trials. Header
+ * keys are distinct per chain, so the order is only speed. What a header
+ * that opens can still be refused as (docs/ratchet.md, "Refusals"):
  * - RATCHET_DUPLICATE: its chain position was consumed already (or its
  *   skipped key expired); a replay, or a rolled-back sender reusing a position;
  * - RATCHET_ROLLBACK_DETECTED: it opens under a known chain's header key but
@@ -33,7 +35,7 @@ import { decapsulate, isValidEncapsulationKey } from './kem.js'
 import { decryptFailed, headerAd, openBody, parseMessage, tryOpenHeader } from './message.js'
 import type { ParsedMessage } from './message.js'
 import { closeReceivingChain, dropSkipped, findSkipped, skipToEnd, storeSkipped, walkChain } from './skipped.js'
-import { cloneState } from './state.js'
+import { cloneState, keyHandle, retireKey } from './state.js'
 import type { RatchetState } from './state.js'
 
 type Result = { state: RatchetState; plaintext: Uint8Array }
@@ -78,7 +80,7 @@ function inCurrentChain(suite: Suite, state: RatchetState, header: Header, parse
   }
   const next = cloneState(state)
   storeSkipped(next, epoch, next.receiveCount, walk.skipped)
-  next.receiveChainKey?.fill(0)
+  retireKey(next, next.receiveChainKey)
   next.receiveChainKey = walk.chainKey
   next.receiveCount = header.n + 1
   return { state: next, plaintext }
@@ -117,7 +119,7 @@ function inNextChain(suite: Suite, state: RatchetState, header: Header, parsed: 
     secrets.push(...oldKeys)
     let dh: Uint8Array
     try {
-      dh = suite.backend.x25519(ourRatchet.secretKey, header.dh)
+      dh = suite.backend.x25519(keyHandle(suite, state, ourRatchet.secretKey, 'x25519'), header.dh)
     } catch (err) {
       // a small-order or otherwise unusable ratchet key from the wire: a refused message
       if (isParleyError(err)) throw decryptFailed(err)
@@ -145,7 +147,7 @@ function inNextChain(suite: Suite, state: RatchetState, header: Header, parsed: 
     const previousEpoch = next.receiveEpoch
     storeSkipped(next, previousEpoch, next.receiveCount, oldKeys)
     closeReceivingChain(next, header.pn)
-    next.rootKey.fill(0)
+    retireKey(next, next.rootKey)
     next.rootKey = root.rootKey
     next.receiveHeaderKey = next.nextReceiveHeaderKey
     next.nextReceiveHeaderKey = root.nextHeaderKey
@@ -156,7 +158,7 @@ function inNextChain(suite: Suite, state: RatchetState, header: Header, parsed: 
     storeSkipped(next, next.receiveEpoch, 0, walk.skipped)
     next.sendPending = true
     if (encapsulation !== undefined) {
-      next.kemOwn?.seed.fill(0)
+      retireKey(next, next.kemOwn?.seed)
       delete next.kemOwn
       next.kemStepsReceived++
     }
@@ -184,12 +186,15 @@ function inNextChain(suite: Suite, state: RatchetState, header: Header, parsed: 
 export function ratchetDecrypt(suite: Suite, state: RatchetState, message: Uint8Array): Result {
   const parsed = parseMessage(message)
   const ad = headerAd(state.associatedData, parsed)
-  if (state.receiveHeaderKey !== undefined) {
-    const header = tryOpenHeader(suite, state.receiveHeaderKey, parsed, ad)
-    if (header !== undefined) return inCurrentChain(suite, state, header, parsed)
+  // Only speed depends on the order: we have sent on our current chain since we last received, so an answer is likely.
+  const nextFirst = !state.sendPending && state.sendCount > 0
+  const current = state.receiveHeaderKey
+  for (const isNext of nextFirst ? [true, false] : [false, true]) {
+    const key = isNext ? state.nextReceiveHeaderKey : current
+    if (key === undefined) continue
+    const header = tryOpenHeader(suite, keyHandle(suite, state, key, 'aes-256-gcm'), parsed, ad)
+    if (header !== undefined) return isNext ? inNextChain(suite, state, header, parsed) : inCurrentChain(suite, state, header, parsed)
   }
-  const header = tryOpenHeader(suite, state.nextReceiveHeaderKey, parsed, ad)
-  if (header !== undefined) return inNextChain(suite, state, header, parsed)
   for (let i = state.receiverChains.length - 1; i >= 0; i--) {
     const chain = state.receiverChains[i]
     if (chain === undefined) continue

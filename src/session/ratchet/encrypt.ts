@@ -1,9 +1,10 @@
 /**
  * Sending (Signal's Double Ratchet §4.3 RatchetEncryptHE, with the sending
  * half of DHRatchetHE done lazily here, and the sparse ML-KEM schedule of
- * docs/ratchet.md). `ratchetEncrypt` works on a deep copy and returns it: the
- * caller commits the returned state before the message leaves (DESIGN §6), so
- * a crash can lose a message but never send two under one key.
+ * docs/ratchet.md). `ratchetEncrypt` works on a copy (`cloneState`) and
+ * returns it: the caller commits the returned state before the message
+ * leaves (DESIGN §6), so a crash can lose a message but never send two under
+ * one key.
  *
  * The schedule, decided at each new sending chain (a DH step):
  * - KEM step: we hold the peer's unconsumed offer and this is at least our
@@ -11,8 +12,10 @@
  *   possible). Encapsulate to the offer, mix the secret into this step's
  *   KDF_RK, forget the offer, and make a fresh offer of our own; every header
  *   of the chain carries the ciphertext and the new offer (header kind 1).
- * - Offer only: neither side holds an offer (session start without one):
- *   make one, carried by every header of the chain (kind 2).
+ * - Offer only: neither side holds an offer (the initiator's first chain):
+ *   make one, carried by every header of the chain (kind 2). It restarts our
+ *   count like a KEM step: the peer's KEM step to this fresh offer heals a
+ *   compromise of ours as our own KEM step would (docs/ratchet.md).
  * - Otherwise a plain DH step (kind 0).
  */
 import { AES_GCM_NONCE_LENGTH, RATCHET_MAX_CHAIN_LENGTH, RATCHET_MAX_PLAINTEXT_BYTES, X25519_KEY_LENGTH } from '../../constants.js'
@@ -23,7 +26,7 @@ import { kdfChain, kdfRoot } from './kdf.js'
 import { encapsulate, newOffer } from './kem.js'
 import type { RandomSource } from './kem.js'
 import { sealMessage } from './message.js'
-import { cloneState, wipeRatchetState } from './state.js'
+import { cloneState, keyHandle, retireKey, wipeRatchetState } from './state.js'
 import type { RatchetState, SendingKem } from './state.js'
 
 /** Options of `ratchetEncrypt`. */
@@ -57,7 +60,9 @@ function sendStep(suite: Suite, s: RatchetState, random: RandomSource, hooked: b
   const peer = s.receiveRatchetKey
   if (peer === undefined) throw new ParleyError('SESSION_STATE_INVALID', 'ratchetEncrypt: no peer ratchet key')
   const secretKey = checkedRandom(random, X25519_KEY_LENGTH)
-  const publicKey = suite.backend.x25519PublicKey(secretKey)
+  // Imported once: it makes the public key and this DH now, and the receiving DH of the peer's answer.
+  const handle = keyHandle(suite, s, secretKey, 'x25519')
+  const publicKey = suite.backend.x25519PublicKey(handle)
 
   let kemSecret: Uint8Array | undefined
   let sendKem: SendingKem | undefined
@@ -69,20 +74,22 @@ function sendStep(suite: Suite, s: RatchetState, random: RandomSource, hooked: b
     delete s.kemPeer
     s.kemStepsSince = 0
     s.kemStepsSent++
+  } else if (s.kemPeer === undefined && s.kemOwn === undefined) {
+    sendKem = offer(suite, s, random)
+    s.kemStepsSince = 0
   } else {
     s.kemStepsSince = Math.min(s.kemStepsSince + 1, s.kemInterval)
-    if (s.kemPeer === undefined && s.kemOwn === undefined) sendKem = offer(suite, s, random)
   }
 
-  const dh = suite.backend.x25519(secretKey, peer)
+  const dh = suite.backend.x25519(handle, peer)
   const root = kdfRoot(suite, s.rootKey, dh, kemSecret)
   dh.fill(0)
   kemSecret?.fill(0)
 
-  s.rootKey.fill(0)
-  s.sendRatchet?.secretKey.fill(0)
-  s.sendChainKey?.fill(0)
-  s.sendHeaderKey?.fill(0)
+  retireKey(s, s.rootKey)
+  retireKey(s, s.sendRatchet?.secretKey)
+  retireKey(s, s.sendChainKey)
+  retireKey(s, s.sendHeaderKey)
   s.rootKey = root.rootKey
   s.sendRatchet = { secretKey, publicKey }
   s.previousSendCount = s.sendCount
@@ -133,9 +140,10 @@ export function ratchetEncrypt(
     const { messageKey, chainKey } = kdfChain(suite, sendChainKey)
     const header = { dh: sendRatchet.publicKey, pn: s.previousSendCount, n: s.sendCount, ...(s.sendKem === undefined ? {} : { kem: s.sendKem }) }
     const nonce = checkedRandom(random, AES_GCM_NONCE_LENGTH)
-    const message = sealMessage(suite, { headerKey: sendHeaderKey, messageKey, header, plaintext, associatedData: s.associatedData, nonce })
+    const headerKey = keyHandle(suite, s, sendHeaderKey, 'aes-256-gcm')
+    const message = sealMessage(suite, { headerKey, messageKey, header, plaintext, associatedData: s.associatedData, nonce })
     messageKey.fill(0)
-    sendChainKey.fill(0)
+    retireKey(s, sendChainKey)
     s.sendChainKey = chainKey
     s.sendCount++
     return { state: s, message }

@@ -6,20 +6,18 @@
  * - SK → kdfInit → RK₀, shared_hka, shared_nhkb (kdf.ts).
  * - Initiator (Alice): DHr = the responder's signed prekey, HKs = shared_hka
  *   (as NHKs until the first send, which makes the DH step), NHKr =
- *   shared_nhkb. With `theirKemKey` it holds the responder's ML-KEM offer
- *   (id 0), so its first sending chain is already a KEM step.
+ *   shared_nhkb. She holds no ML-KEM key of the responder: her first
+ *   sending chain offers one of hers, and the responder's first reply is
+ *   the session's first KEM step (docs/ratchet.md, "The KEM schedule").
  * - Responder (Bob): DHs = the signed prekey pair, NHKs = shared_nhkb, NHKr =
  *   shared_hka (the spec's assignment: the initiator's first header opens
  *   under NHKr and starts Bob's first receiving chain; with HKr = shared_hka
- *   it would land in a receiving chain that does not exist). With
- *   `ourKemSeed` the seed of the offer the initiator may encapsulate to (id 0).
+ *   it would land in a receiving chain that does not exist).
  *
  * Neither side needs randomness here: the initiator's first DH key is made by
  * its first `ratchetEncrypt`.
  */
 import {
-  MLKEM768_PUBLIC_KEY_LENGTH,
-  MLKEM768_SEED_LENGTH,
   RATCHET_KEM_INTERVAL,
   RATCHET_MAX_ASSOCIATED_DATA_BYTES,
   RATCHET_MAX_KEM_INTERVAL,
@@ -31,7 +29,7 @@ import { ParleyError } from '../../errors.js'
 import { bytesEqual } from '../../codec/index.js'
 import type { Suite } from '../../crypto/index.js'
 import { kdfInit } from './kdf.js'
-import { isValidEncapsulationKey } from './kem.js'
+import { keyHandle } from './state.js'
 import type { RatchetState } from './state.js'
 
 /** What both sides share after PQXDH. */
@@ -47,15 +45,11 @@ export interface RatchetInitCommon {
 export interface InitiatorInit extends RatchetInitCommon {
   /** The responder's signed prekey: X25519 public, raw 32 bytes. */
   theirRatchetKey: Uint8Array
-  /** An ML-KEM-768 encapsulation key (raw 1,184 bytes) the responder offered for the ratchet. */
-  theirKemKey?: Uint8Array
 }
 
 export interface ResponderInit extends RatchetInitCommon {
   /** The signed prekey pair: X25519, raw 32-byte keys. */
   ourRatchetKey: { secretKey: Uint8Array; publicKey: Uint8Array }
-  /** The 64-byte ML-KEM-768 seed of the key given to the initiator as `theirKemKey`. */
-  ourKemSeed?: Uint8Array
 }
 
 /** Options of the init functions. */
@@ -114,19 +108,15 @@ function baseState(suite: Suite, init: RatchetInitCommon, kemInterval: number, i
  *
  * @example
  * ```ts
- * const state = initInitiator(suite, { sharedSecret, sessionId, associatedData, theirRatchetKey: spkPublic, theirKemKey })
+ * const state = initInitiator(suite, { sharedSecret, sessionId, associatedData, theirRatchetKey: spkPublic })
  * const { state: next, message } = ratchetEncrypt(suite, state, firstPlaintext)
  * ```
  */
 export function initInitiator(suite: Suite, init: InitiatorInit, options: InitOptions = {}): RatchetState {
   const kemInterval = checkCommon(init, options)
   if (!isBytes(init.theirRatchetKey, X25519_KEY_LENGTH)) bad(`theirRatchetKey must be ${X25519_KEY_LENGTH} bytes`)
-  if (init.theirKemKey !== undefined && !(isBytes(init.theirKemKey, MLKEM768_PUBLIC_KEY_LENGTH) && isValidEncapsulationKey(init.theirKemKey))) {
-    bad('theirKemKey is not a valid ML-KEM-768 encapsulation key')
-  }
   const state = baseState(suite, init, kemInterval, true)
   state.receiveRatchetKey = init.theirRatchetKey.slice()
-  if (init.theirKemKey !== undefined) state.kemPeer = { id: 0, encapsulationKey: init.theirKemKey.slice() }
   return state
 }
 
@@ -137,7 +127,7 @@ export function initInitiator(suite: Suite, init: InitiatorInit, options: InitOp
  *
  * @example
  * ```ts
- * const state = initResponder(suite, { sharedSecret, sessionId, associatedData, ourRatchetKey: spk, ourKemSeed })
+ * const state = initResponder(suite, { sharedSecret, sessionId, associatedData, ourRatchetKey: spk })
  * const { state: next, plaintext } = ratchetDecrypt(suite, state, firstMessage)
  * ```
  */
@@ -145,13 +135,10 @@ export function initResponder(suite: Suite, init: ResponderInit, options: InitOp
   const kemInterval = checkCommon(init, options)
   const pair = init.ourRatchetKey
   if (!isBytes(pair?.secretKey, X25519_KEY_LENGTH) || !isBytes(pair.publicKey, X25519_KEY_LENGTH)) bad('ourRatchetKey must hold two 32-byte keys')
-  if (!bytesEqual(suite.backend.x25519PublicKey(pair.secretKey), pair.publicKey)) bad('ourRatchetKey: the public key does not match the secret key')
-  if (init.ourKemSeed !== undefined && !isBytes(init.ourKemSeed, MLKEM768_SEED_LENGTH)) bad(`ourKemSeed must be ${MLKEM768_SEED_LENGTH} bytes`)
   const state = baseState(suite, init, kemInterval, false)
   state.sendRatchet = { secretKey: pair.secretKey.slice(), publicKey: pair.publicKey.slice() }
-  if (init.ourKemSeed !== undefined) {
-    state.kemOwn = { id: 0, seed: init.ourKemSeed.slice() }
-    state.kemNextOfferId = 1
-  }
+  // Imported once: for this check and for the DH of the initiator's first message.
+  const handle = keyHandle(suite, state, state.sendRatchet.secretKey, 'x25519')
+  if (!bytesEqual(suite.backend.x25519PublicKey(handle), pair.publicKey)) bad('ourRatchetKey: the public key does not match the secret key')
   return state
 }

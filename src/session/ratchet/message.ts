@@ -23,6 +23,7 @@
 import { AEAD_TAG_LENGTH, AES_GCM_NONCE_LENGTH, RATCHET_MAX_PLAINTEXT_BYTES, RATCHET_WIRE_VERSION } from '../../constants.js'
 import { ParleyError, isParleyError } from '../../errors.js'
 import type { Suite } from '../../crypto/index.js'
+import type { AssociatedData, SecretKeyHandle } from '../../crypto/types.js'
 import { HEADER_KIND_KEM, HEADER_KIND_OFFER, HEADER_KIND_PLAIN, HEADER_LENGTHS, decodeHeader, encodeHeader, headerKind } from './header.js'
 import type { Header, HeaderKind } from './header.js'
 
@@ -52,13 +53,6 @@ export function decryptFailed(cause?: unknown): ParleyError {
   return new ParleyError('DECRYPT_FAILED', 'decryption failed', cause === undefined ? {} : { cause })
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a)
-  out.set(b, a.length)
-  return out
-}
-
 /** Splits `message`; refuses a wrong version, an unknown kind or a wrong length. */
 export function parseMessage(message: Uint8Array): ParsedMessage {
   if (!(message instanceof Uint8Array) || message.length < 1 || message.length > RATCHET_MAX_MESSAGE_BYTES) throw decryptFailed()
@@ -79,16 +73,16 @@ export function parseMessage(message: Uint8Array): ParsedMessage {
   }
 }
 
-/** The header AD: associatedData ‖ format. */
-export function headerAd(associatedData: Uint8Array, parsed: ParsedMessage): Uint8Array {
-  return concat(associatedData, parsed.format)
+/** The header AD: associatedData ‖ format (as parts: AES-GCM authenticates their concatenation). */
+export function headerAd(associatedData: Uint8Array, parsed: ParsedMessage): AssociatedData {
+  return [associatedData, parsed.format]
 }
 
 /**
- * Tries one header key: the header when `headerKey` opens it, `undefined`
- * when authentication fails (the caller tries the next key).
+ * Tries one header key (raw, or its handle): the header when it opens the
+ * header, `undefined` when authentication fails (the caller tries the next key).
  */
-export function tryOpenHeader(suite: Suite, headerKey: Uint8Array, parsed: ParsedMessage, ad: Uint8Array): Header | undefined {
+export function tryOpenHeader(suite: Suite, headerKey: Uint8Array | SecretKeyHandle, parsed: ParsedMessage, ad: AssociatedData): Header | undefined {
   let plain: Uint8Array
   try {
     plain = suite.aesGcmOpen(headerKey, parsed.nonce, parsed.encHeader, ad)
@@ -102,26 +96,27 @@ export function tryOpenHeader(suite: Suite, headerKey: Uint8Array, parsed: Parse
 /** Opens the body with the one-time message key; DECRYPT_FAILED on any failure. */
 export function openBody(suite: Suite, messageKey: Uint8Array, parsed: ParsedMessage, associatedData: Uint8Array): Uint8Array {
   try {
-    return suite.aesGcmOpen(messageKey, parsed.nonce, parsed.body, concat(associatedData, parsed.headerBlock))
+    return suite.aesGcmOpen(messageKey, parsed.nonce, parsed.body, [associatedData, parsed.headerBlock])
   } catch (err) {
     throw decryptFailed(err)
   }
 }
 
-/** Builds a message: encrypts `header` under `headerKey` and `plaintext` under `messageKey`. */
+/** Builds a message: encrypts `header` under `headerKey` (raw, or its handle) and `plaintext` under `messageKey`. */
 export function sealMessage(
   suite: Suite,
-  args: { headerKey: Uint8Array; messageKey: Uint8Array; header: Header; plaintext: Uint8Array; associatedData: Uint8Array; nonce: Uint8Array },
+  args: { headerKey: Uint8Array | SecretKeyHandle; messageKey: Uint8Array; header: Header; plaintext: Uint8Array; associatedData: Uint8Array; nonce: Uint8Array },
 ): Uint8Array {
   const { headerKey, messageKey, header, plaintext, associatedData, nonce } = args
   if (nonce.length !== AES_GCM_NONCE_LENGTH) throw new ParleyError('INVALID_ARGUMENT', 'ratchet: random source returned the wrong length')
-  const format = Uint8Array.of((RATCHET_WIRE_VERSION << 4) | headerKind(header))
-  const plainHeader = encodeHeader(header)
-  const encHeader = suite.aesGcmSeal(headerKey, nonce, plainHeader, concat(associatedData, format))
-  const headerBlock = new Uint8Array(PREFIX_LENGTH + encHeader.length)
-  headerBlock.set(format, 0)
-  headerBlock.set(nonce, 1)
-  headerBlock.set(encHeader, PREFIX_LENGTH)
-  const body = suite.aesGcmSeal(messageKey, nonce, plaintext, concat(associatedData, headerBlock))
-  return concat(headerBlock, body)
+  const kind = headerKind(header)
+  const headerEnd = PREFIX_LENGTH + HEADER_LENGTHS[kind] + AEAD_TAG_LENGTH
+  // One buffer: the header block is written in place, then the body is sealed behind it (AD parts, no copies).
+  const message = new Uint8Array(headerEnd + plaintext.length + AEAD_TAG_LENGTH)
+  message[0] = (RATCHET_WIRE_VERSION << 4) | kind
+  message.set(nonce, 1)
+  const format = message.subarray(0, 1)
+  suite.aesGcmSeal(headerKey, nonce, encodeHeader(header), [associatedData, format], message.subarray(PREFIX_LENGTH, headerEnd))
+  suite.aesGcmSeal(messageKey, nonce, plaintext, [associatedData, message.subarray(0, headerEnd)], message.subarray(headerEnd))
+  return message
 }

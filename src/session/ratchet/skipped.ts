@@ -17,6 +17,7 @@
 import { RATCHET_MAX_RECEIVER_CHAINS, RATCHET_MAX_SKIPPED_KEYS } from '../../constants.js'
 import type { Suite } from '../../crypto/index.js'
 import { kdfChain } from './kdf.js'
+import { retireKey } from './state.js'
 import type { RatchetState } from './state.js'
 
 /** Keys derived by walking a chain from `from` up to and including `to`. */
@@ -95,7 +96,7 @@ export function closeReceivingChain(state: RatchetState, length: number): void {
   while (state.receiverChains.length > RATCHET_MAX_RECEIVER_CHAINS) {
     const gone = state.receiverChains.shift()
     if (gone === undefined) break
-    gone.headerKey.fill(0)
+    retireKey(state, gone.headerKey)
     state.skipped = state.skipped.filter((k) => {
       if (k.epoch !== gone.epoch) return true
       k.messageKey.fill(0)

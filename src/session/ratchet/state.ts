@@ -1,9 +1,10 @@
 /**
  * The ratchet state (Signal's Double Ratchet §3.2 state variables, header
- * encryption variant §4.2, plus the KEM schedule of docs/ratchet.md), a deep
- * copy, a wipe, and the non-secret summary for tests and debugging. The state
- * is a plain value: `ratchetEncrypt`/`ratchetDecrypt` never change the one
- * they are given and return a new one; stores keep it as the opaque bytes of
+ * encryption variant §4.2, plus the KEM schedule of docs/ratchet.md), the
+ * copy a new state is built from, a wipe, the per-state cache of backend key
+ * handles, and the non-secret summary for tests and debugging. The state is
+ * a plain value: `ratchetEncrypt`/`ratchetDecrypt` never change the one they
+ * are given and return a new one; stores keep it as the opaque bytes of
  * `encodeRatchetState` (state-codec.ts).
  *
  * Differences from the spec's variables, on purpose:
@@ -15,6 +16,11 @@
  *   tried against at most RATCHET_MAX_RECEIVER_CHAINS + 2 header keys.
  */
 import { toHex } from '../../codec/index.js'
+import type { Suite } from '../../crypto/index.js'
+import type { SecretKeyAlgorithm, SecretKeyHandle } from '../../crypto/types.js'
+
+/** The key of a state's in-memory handle cache (`RatchetState[HANDLES]`). */
+export const HANDLES: unique symbol = Symbol('parley/ratchet-state/handles')
 
 /** An X25519 key pair, raw 32-byte keys. */
 export interface RatchetKeyPair {
@@ -92,6 +98,15 @@ export interface RatchetState {
   kemStepsSince: number
   kemStepsSent: number
   kemStepsReceived: number
+
+  /**
+   * In memory only (never encoded, summarized, or copied by structuredClone,
+   * which skips symbol keys): backend handles of this state's keys that are
+   * used more than once — header keys and the current ratchet secret — keyed
+   * by the state's own key arrays (`keyHandle`). A decoded state has none;
+   * they are made again at first use.
+   */
+  [HANDLES]?: Map<Uint8Array, SecretKeyHandle>
 }
 
 /** A non-secret summary of a state (tests, debugging). */
@@ -126,42 +141,79 @@ export interface RatchetStateInfo {
 
 const copy = (b: Uint8Array): Uint8Array => b.slice()
 
-/** A deep copy: no byte array is shared with `state`, so wiping one never touches the other. */
+/** A copy of `key` whose handle in `from` (if any) `into` holds for the copy. */
+function carry(key: Uint8Array, from: Map<Uint8Array, SecretKeyHandle> | undefined, into: Map<Uint8Array, SecretKeyHandle>): Uint8Array {
+  const c = key.slice()
+  const h = from?.get(key)
+  if (h !== undefined) into.set(c, h)
+  return c
+}
+
+/**
+ * The state a call builds its result in: every secret array copied (so that
+ * wiping either state never touches the other: the caller wipes the old one
+ * once the new one is committed), public arrays shared (the ratchet never
+ * writes into a byte array it did not make, it replaces them), and the
+ * handles of the keys used more than once carried over to their copies.
+ */
 export function cloneState(state: RatchetState): RatchetState {
+  const from = state[HANDLES]
+  const handles = new Map<Uint8Array, SecretKeyHandle>()
   const out: RatchetState = {
-    sessionId: copy(state.sessionId),
-    associatedData: copy(state.associatedData),
+    sessionId: state.sessionId,
+    associatedData: state.associatedData,
     kemInterval: state.kemInterval,
     rootKey: copy(state.rootKey),
     sendPending: state.sendPending,
-    nextSendHeaderKey: copy(state.nextSendHeaderKey),
+    nextSendHeaderKey: carry(state.nextSendHeaderKey, from, handles),
     sendCount: state.sendCount,
     previousSendCount: state.previousSendCount,
     sendEpoch: state.sendEpoch,
-    nextReceiveHeaderKey: copy(state.nextReceiveHeaderKey),
+    nextReceiveHeaderKey: carry(state.nextReceiveHeaderKey, from, handles),
     receiveCount: state.receiveCount,
     receiveEpoch: state.receiveEpoch,
-    receiverChains: state.receiverChains.map((c) => ({ epoch: c.epoch, headerKey: copy(c.headerKey), ratchetKey: copy(c.ratchetKey), length: c.length })),
+    receiverChains: state.receiverChains.map((c) => ({ epoch: c.epoch, headerKey: copy(c.headerKey), ratchetKey: c.ratchetKey, length: c.length })),
     skipped: state.skipped.map((s) => ({ epoch: s.epoch, n: s.n, messageKey: copy(s.messageKey) })),
     kemNextOfferId: state.kemNextOfferId,
     kemStepsSince: state.kemStepsSince,
     kemStepsSent: state.kemStepsSent,
     kemStepsReceived: state.kemStepsReceived,
+    [HANDLES]: handles,
   }
-  if (state.sendRatchet !== undefined) out.sendRatchet = { secretKey: copy(state.sendRatchet.secretKey), publicKey: copy(state.sendRatchet.publicKey) }
+  if (state.sendRatchet !== undefined) out.sendRatchet = { secretKey: carry(state.sendRatchet.secretKey, from, handles), publicKey: state.sendRatchet.publicKey }
   if (state.sendChainKey !== undefined) out.sendChainKey = copy(state.sendChainKey)
-  if (state.sendHeaderKey !== undefined) out.sendHeaderKey = copy(state.sendHeaderKey)
-  if (state.sendKem !== undefined) {
-    const k = state.sendKem
-    out.sendKem = { offerId: k.offerId, encapsulationKey: copy(k.encapsulationKey) }
-    if (k.encapsulation !== undefined) out.sendKem.encapsulation = { targetId: k.encapsulation.targetId, ciphertext: copy(k.encapsulation.ciphertext) }
-  }
-  if (state.receiveRatchetKey !== undefined) out.receiveRatchetKey = copy(state.receiveRatchetKey)
+  if (state.sendHeaderKey !== undefined) out.sendHeaderKey = carry(state.sendHeaderKey, from, handles)
+  if (state.sendKem !== undefined) out.sendKem = state.sendKem
+  if (state.receiveRatchetKey !== undefined) out.receiveRatchetKey = state.receiveRatchetKey
   if (state.receiveChainKey !== undefined) out.receiveChainKey = copy(state.receiveChainKey)
-  if (state.receiveHeaderKey !== undefined) out.receiveHeaderKey = copy(state.receiveHeaderKey)
+  if (state.receiveHeaderKey !== undefined) out.receiveHeaderKey = carry(state.receiveHeaderKey, from, handles)
   if (state.kemOwn !== undefined) out.kemOwn = { id: state.kemOwn.id, seed: copy(state.kemOwn.seed) }
-  if (state.kemPeer !== undefined) out.kemPeer = { id: state.kemPeer.id, encapsulationKey: copy(state.kemPeer.encapsulationKey) }
+  if (state.kemPeer !== undefined) out.kemPeer = state.kemPeer
   return out
+}
+
+/**
+ * The backend handle of `key`, a key of `state` used more than once (a
+ * header key; the current ratchet secret): the one `state` holds, else a
+ * fresh import, remembered in `state`'s in-memory cache (which changes
+ * nothing the state encodes). The cache lives and dies with the state:
+ * `cloneState` carries handles to the copies of their keys,
+ * `wipeRatchetState` and `retireKey` drop them.
+ */
+export function keyHandle(suite: Suite, state: RatchetState, key: Uint8Array, algorithm: SecretKeyAlgorithm): SecretKeyHandle {
+  const held = state[HANDLES]?.get(key)
+  if (held !== undefined && held.backend === suite.backend.name && held.algorithm === algorithm) return held
+  const fresh = suite.backend.importSecretKey(algorithm, key)
+  // A caller's frozen state gets no cache: the handle then serves this call only.
+  if (Object.isExtensible(state)) (state[HANDLES] ??= new Map()).set(key, fresh)
+  return fresh
+}
+
+/** Wipes a key the working copy `state` no longer holds, and drops its handle. */
+export function retireKey(state: RatchetState, key: Uint8Array | undefined): void {
+  if (key === undefined) return
+  key.fill(0)
+  state[HANDLES]?.delete(key)
 }
 
 /**
@@ -183,6 +235,8 @@ export function wipeRatchetState(state: RatchetState): void {
     ...state.skipped.map((s) => s.messageKey),
   ]
   for (const s of secrets) s?.fill(0)
+  state[HANDLES]?.clear()
+  delete state[HANDLES]
 }
 
 /** The non-secret summary of `state`. */

@@ -19,8 +19,6 @@ export function testRandom(label: string): RandomSource {
 }
 
 export interface PairOptions extends InitOptions {
-  /** Give the initiator an ML-KEM offer of the responder at start (default true). */
-  withKemKey?: boolean
   /** Source of the fixture's keys (default: a fixed deterministic stream). */
   random?: RandomSource
   associatedData?: Uint8Array
@@ -44,19 +42,9 @@ export function makePair(suite: Suite, options: PairOptions = {}): Pair {
   const associatedData = options.associatedData ?? new TextEncoder().encode('parley/v1|parley-1|did:example:alice|did:example:bob')
   const spkSecret = random(32)
   const spk = { secretKey: spkSecret, publicKey: suite.backend.x25519PublicKey(spkSecret) }
-  const kemSeed = random(64)
-  const withKem = options.withKemKey ?? true
   const kemInterval = options.kemInterval === undefined ? {} : { kemInterval: options.kemInterval }
-  const alice = initInitiator(
-    suite,
-    { sharedSecret, sessionId, associatedData, theirRatchetKey: spk.publicKey, ...(withKem ? { theirKemKey: suite.backend.mlKem768PublicKey(kemSeed) } : {}) },
-    kemInterval,
-  )
-  const bob = initResponder(
-    suite,
-    { sharedSecret, sessionId, associatedData: options.responderAssociatedData ?? associatedData, ourRatchetKey: spk, ...(withKem ? { ourKemSeed: kemSeed } : {}) },
-    kemInterval,
-  )
+  const alice = initInitiator(suite, { sharedSecret, sessionId, associatedData, theirRatchetKey: spk.publicKey }, kemInterval)
+  const bob = initResponder(suite, { sharedSecret, sessionId, associatedData: options.responderAssociatedData ?? associatedData, ourRatchetKey: spk }, kemInterval)
   return { alice, bob, sharedSecret, sessionId, associatedData }
 }
 

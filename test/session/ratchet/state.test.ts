@@ -26,10 +26,10 @@ import { makePair, receive, send } from './helpers.js'
 
 /** States at several stages, and messages still to deliver to the last Bob state. */
 function stages(): { states: RatchetState[]; bob: RatchetState; pending: Uint8Array[] } {
-  const withKem = makePair(suite)
-  const noKem = makePair(suite, { withKemKey: false, kemInterval: 2 })
-  const states: RatchetState[] = [withKem.alice, withKem.bob, noKem.alice, noKem.bob]
-  let { alice, bob } = withKem
+  const first = makePair(suite)
+  const short = makePair(suite, { kemInterval: 2 })
+  const states: RatchetState[] = [first.alice, first.bob, short.alice, short.bob]
+  let { alice, bob } = first
   const pending: Uint8Array[] = []
   for (let round = 0; round < 8; round++) {
     const a0 = send(suite, alice, `late ${round}`)
@@ -124,12 +124,14 @@ fuzzDecoder('ratchet state', (b) => decodeRatchetState(b), STAGES.states.slice(-
 
 {
   // Messages Bob has not seen yet, of every header kind, mutated and fed to his state.
-  const fresh = makePair(suite, { withKemKey: false })
+  const fresh = makePair(suite)
   const offer = send(suite, fresh.alice, 'offer')
+  // Bob's first reply is a KEM step (to Alice's offer).
   const kemPair = makePair(suite)
-  const kem = send(suite, kemPair.alice, 'kem step')
+  const opened = send(suite, kemPair.alice, 'offer')
+  const kem = send(suite, receive(suite, kemPair.bob, opened.message).state, 'kem step')
   const seeds = [...STAGES.pending.slice(-3), offer.message, kem.message]
-  const targets = [STAGES.bob, fresh.bob, kemPair.bob]
+  const targets = [STAGES.bob, fresh.bob, opened.state]
   let i = 0
   fuzzDecoder(
     'ratchet message',

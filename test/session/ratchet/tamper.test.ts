@@ -19,11 +19,10 @@ interface Case {
 }
 
 function cases(): Case[] {
-  const kem = makePair(suite)
-  const first = send(suite, kem.alice, 'KEM step first message')
-
-  const offer = makePair(suite, { withKemKey: false })
+  // Alice's first chain offers an ML-KEM key; Bob's first reply is a KEM step to it.
+  const offer = makePair(suite)
   const offered = send(suite, offer.alice, 'offer-only first message')
+  const kemStep = send(suite, receive(suite, offer.bob, offered.message).state, 'KEM step first reply')
 
   let { alice, bob } = makePair(suite)
   const a = send(suite, alice, 'one')
@@ -34,7 +33,7 @@ function cases(): Case[] {
   alice = receive(suite, alice, b.message).state
   const newChain = send(suite, b.state, 'plain, new chain')
   return [
-    { name: 'a KEM-step', state: kem.bob, message: first.message },
+    { name: 'a KEM-step', state: offered.state, message: kemStep.message },
     { name: 'an offer-only', state: offer.bob, message: offered.message },
     { name: 'a plain in-chain', state: bob, message: inChain.message },
     { name: 'a plain new-chain', state: alice, message: newChain.message },
