@@ -1,5 +1,6 @@
 /**
- * The layering of DESIGN.md §2, enforced: imports point down only, and the
+ * The layering of DESIGN.md §2, enforced: imports point down only, src/
+ * never imports a test- or bench-only package, and the
  * protocol core (crypto, codec, identity, credentials, session) does no file or
  * network I/O of its own and never imports libp2p.
  */
@@ -27,6 +28,8 @@ const RANK: Record<string, number> = {
   'index.ts': 6,
 }
 const CORE = new Set(['codec', 'crypto', 'identity', 'credentials', 'session'])
+/** Test- and bench-only packages (an independent verifier; an AGPL benchmark baseline) that src/ never imports. */
+const NEVER_IN_SRC = /^(@signalapp\/.*|did-jwt|did-jwt-vc|fast-check)$/
 const CORE_FORBIDDEN = /^(node:(fs|net|http|https|child_process|dgram|tls|os)(\/.*)?|libp2p|@libp2p\/.*|@chainsafe\/.*)$/
 
 async function* sources(dir: string): AsyncGenerator<string> {
@@ -60,6 +63,8 @@ test('imports point down the layers; the core does no I/O', async () => {
         if (to === from) continue
         const toRank = RANK[to.replace(/\.js$/, '.ts')]
         if (toRank === undefined || toRank >= rank) problems.push(`${relative(SRC, file)} imports ${spec} (${from} -> ${to})`)
+      } else if (NEVER_IN_SRC.test(spec)) {
+        problems.push(`${relative(SRC, file)} imports the test/bench-only package ${spec}`)
       } else if (CORE.has(from) && CORE_FORBIDDEN.test(spec)) {
         problems.push(`${relative(SRC, file)}: the core imports ${spec}`)
       }
