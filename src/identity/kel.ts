@@ -38,7 +38,7 @@ function signedBy(suite: Suite, key: Uint8Array, label: string, message: Uint8Ar
   try {
     return suite.verify(key, label, message, signature)
   } catch (err) {
-    if (isParleyError(err, 'KEY_INVALID') || isParleyError(err, 'KEY_TYPE_MISMATCH') || isParleyError(err, 'SIGNATURE_INVALID')) {
+    if (isParleyError(err, 'KEY_INVALID') || isParleyError(err, 'KEY_TYPE_MISMATCH')) {
       return false
     }
     throw err
