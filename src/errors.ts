@@ -130,3 +130,11 @@ export function wrapError(err: unknown, code: ErrorCode, message: string): Parle
   if (err instanceof ParleyError) return err
   return new ParleyError(code, message, { cause: err })
 }
+
+/** The one message of every decrypt or authentication failure on the wire (no detail: STYLE rule 6). */
+export const DECRYPT_FAILED_MESSAGE = 'decryption failed'
+
+/** The opaque error for any decrypt or authentication failure; detail only in `cause`. */
+export function decryptFailed(cause?: unknown): ParleyError {
+  return new ParleyError('DECRYPT_FAILED', DECRYPT_FAILED_MESSAGE, cause === undefined ? {} : { cause })
+}

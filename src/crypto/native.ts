@@ -40,7 +40,7 @@ import {
 } from 'node:crypto'
 import type { CipherChaCha20Poly1305, CipherGCM, DecipherChaCha20Poly1305, DecipherGCM, KeyObject } from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { ParleyError } from '../errors.js'
+import { ParleyError, DECRYPT_FAILED_MESSAGE } from '../errors.js'
 import {
   AEAD_TAG_LENGTH,
   ED25519_PUBLIC_KEY_LENGTH,
@@ -96,8 +96,6 @@ function gcmKey(op: string, key: Uint8Array | SecretKeyHandle, nonce: Uint8Array
   return keyObject
 }
 
-/** The one message of every AEAD authentication failure (no detail on the wire). */
-const DECRYPT_FAILED_MESSAGE = 'decryption failed'
 
 const EMPTY = new Uint8Array(0)
 

@@ -38,7 +38,7 @@ import {
   MLKEM_RANDOMNESS_LENGTH,
   X25519_KEY_LENGTH,
 } from '../constants.js'
-import { ParleyError } from '../errors.js'
+import { ParleyError, DECRYPT_FAILED_MESSAGE } from '../errors.js'
 import {
   checkAesGcm,
   checkAesGcmInputs,
@@ -54,8 +54,6 @@ import {
 import { assertBytes, assertLength, concatBytes, fail, wipe } from './bytes.js'
 import type { Argon2Params, AssociatedData, CryptoBackend, SecretKeyAlgorithm, SecretKeyHandle } from './types.js'
 
-/** The one message of every AEAD authentication failure (no detail on the wire). */
-const DECRYPT_FAILED_MESSAGE = 'decryption failed'
 
 const EMPTY = new Uint8Array(0)
 

@@ -14,7 +14,7 @@
  * agreement key, and by the mailbox for sealed deposits.
  */
 import { HYBRID_KEM_SHARED_SECRET_LENGTH, XCHACHA20_KEY_LENGTH } from '../constants.js'
-import { ParleyError } from '../errors.js'
+import { ParleyError, decryptFailed } from '../errors.js'
 import { concatBytes, utf8, wipe } from './bytes.js'
 import { encodedLength } from './keys.js'
 import type { Suite } from './types.js'
@@ -36,13 +36,13 @@ export function sealTo(suite: Suite, recipientPublicKey: Uint8Array, label: stri
  */
 export function openSealed(suite: Suite, secretKey: Uint8Array, publicKey: Uint8Array, label: string, aad: Uint8Array, box: Uint8Array): Uint8Array {
   const ctLength = encodedLength('kemCiphertext')
-  if (box.length < ctLength) throw new ParleyError('DECRYPT_FAILED', 'decryption failed')
+  if (box.length < ctLength) throw decryptFailed()
   const ciphertext = box.subarray(0, ctLength)
   let sharedSecret: Uint8Array
   try {
     sharedSecret = suite.decapsulate(secretKey, ciphertext)
   } catch (err) {
-    throw new ParleyError('DECRYPT_FAILED', 'decryption failed', { cause: err })
+    throw decryptFailed(err)
   }
   const key = boxKey(suite, sharedSecret, publicKey, ciphertext, label)
   try {

@@ -24,6 +24,7 @@
  * suite.verify(publicKey, LABELS.kelEvent, bytes, sig) // true
  * ```
  */
+import { DECRYPT_FAILED_MESSAGE } from '../errors.js'
 import { AEAD_TAG_LENGTH, AES256_KEY_LENGTH, AES_GCM_NONCE_LENGTH, SUITE_ID, XCHACHA20_NONCE_LENGTH } from '../constants.js'
 import { assertBytes, assertLength, concatBytes, fail, uintBE, utf8 } from './bytes.js'
 import { generateKemKey, kemDecapsulate, kemDecapsulateAs, kemEncapsulate } from './hybrid-kem.js'
@@ -100,7 +101,7 @@ export function createSuite(backend: CryptoBackend): Suite {
       assertBytes('open', 'sealed', sealed)
       if (sealed.length < XCHACHA20_NONCE_LENGTH + AEAD_TAG_LENGTH) {
         // Same code and message as any other authentication failure.
-        return fail('DECRYPT_FAILED', 'xchacha20Poly1305Open', 'decryption failed')
+        return fail('DECRYPT_FAILED', 'xchacha20Poly1305Open', DECRYPT_FAILED_MESSAGE)
       }
       return backend.xchacha20Poly1305Open(key, sealed.subarray(0, XCHACHA20_NONCE_LENGTH), sealed.subarray(XCHACHA20_NONCE_LENGTH), aad)
     },

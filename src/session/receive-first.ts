@@ -12,7 +12,7 @@
  */
 import { RENDEZVOUS_ID_LENGTH } from '../constants.js'
 import { bytesEqual } from '../codec/index.js'
-import { ParleyError } from '../errors.js'
+import { ParleyError, decryptFailed } from '../errors.js'
 import type { Frame, Hello } from './control.js'
 import { decodeFrame } from './control.js'
 import { decodeIssuedInvite } from './issued-invite.js'
@@ -61,7 +61,7 @@ export async function receiveFirst(ctx: Context, me: LocalIdentity, parts: First
     message: parts.header,
     now: ctx.now(),
     confirm: async (s, initiator) => {
-      if (!bytesEqual(s.sessionId, parts.sessionId)) throw new ParleyError('DECRYPT_FAILED', 'decryption failed')
+      if (!bytesEqual(s.sessionId, parts.sessionId)) throw decryptFailed()
       const start = initResponder(ctx.suite, s)
       let got: { state: RatchetState; plaintext: Uint8Array } | undefined
       try {

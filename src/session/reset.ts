@@ -14,7 +14,7 @@ import { LABELS, RENDEZVOUS_ID_LENGTH, RESET_DEPOSIT_MAX_BYTES, INVITE_FULL_MAX_
 import { asMap, decodeVersioned, encodeVersioned, expectKeys, getBytes, getMap } from '../codec/index.js'
 import { openSealed, sealTo } from '../crypto/sealed-box.js'
 import type { Suite } from '../crypto/index.js'
-import { ParleyError } from '../errors.js'
+import { ParleyError, decryptFailed } from '../errors.js'
 import type { IdentitySecrets, KeyState } from '../identity/index.js'
 import { decodeResetReason, encodeResetReason } from './reset-reason.js'
 import type { ResetReason } from './reset-reason.js'
@@ -91,7 +91,7 @@ export function openReset(suite: Suite, ours: { state: KeyState; secrets: Identi
     }
     return decodeResetContent(plaintext)
   }
-  throw new ParleyError('DECRYPT_FAILED', 'decryption failed', last === undefined ? {} : { cause: last })
+  throw decryptFailed(last)
 }
 
 /**

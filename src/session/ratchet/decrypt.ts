@@ -26,13 +26,13 @@
  *   KEM key or a small-order ratchet key).
  */
 import { RATCHET_MAX_SKIP } from '../../constants.js'
-import { ParleyError, isParleyError } from '../../errors.js'
+import { ParleyError, isParleyError, decryptFailed } from '../../errors.js'
 import { bytesEqual } from '../../codec/index.js'
 import type { Suite } from '../../crypto/index.js'
 import type { Header } from './header.js'
 import { kdfRoot } from './kdf.js'
 import { decapsulate, isValidEncapsulationKey } from './kem.js'
-import { decryptFailed, headerAd, openBody, parseMessage, tryOpenHeader } from './message.js'
+import { headerAd, openBody, parseMessage, tryOpenHeader } from './message.js'
 import type { ParsedMessage } from './message.js'
 import { closeReceivingChain, dropSkipped, findSkipped, skipToEnd, storeSkipped, walkChain } from './skipped.js'
 import { cloneState, keyHandle, retireKey } from './state.js'

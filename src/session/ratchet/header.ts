@@ -24,7 +24,7 @@ import {
   RATCHET_MAX_CHAIN_LENGTH,
   X25519_KEY_LENGTH,
 } from '../../constants.js'
-import { ParleyError } from '../../errors.js'
+import { ParleyError, decryptFailed } from '../../errors.js'
 
 /** The three header layouts. */
 export const HEADER_KIND_PLAIN = 0
@@ -121,11 +121,11 @@ export function encodeHeader(header: Header): Uint8Array {
  * refused as DECRYPT_FAILED, the opaque code of every bad message.
  */
 export function decodeHeader(kind: HeaderKind, plain: Uint8Array): Header {
-  if (plain.length !== HEADER_LENGTHS[kind]) throw new ParleyError('DECRYPT_FAILED', 'decryption failed')
+  if (plain.length !== HEADER_LENGTHS[kind]) throw decryptFailed()
   const dh = plain.slice(0, X25519_KEY_LENGTH)
   const pn = getU16(plain, X25519_KEY_LENGTH)
   const n = getU16(plain, X25519_KEY_LENGTH + 2)
-  if (n >= RATCHET_MAX_CHAIN_LENGTH) throw new ParleyError('DECRYPT_FAILED', 'decryption failed')
+  if (n >= RATCHET_MAX_CHAIN_LENGTH) throw decryptFailed()
   const header: Header = { dh, pn, n }
   let at = COMMON_LENGTH
   if (kind === HEADER_KIND_PLAIN) return header

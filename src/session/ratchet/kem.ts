@@ -17,7 +17,7 @@ import {
   MLKEM768_SEED_LENGTH,
   MLKEM_RANDOMNESS_LENGTH,
 } from '../../constants.js'
-import { ParleyError } from '../../errors.js'
+import { ParleyError, decryptFailed } from '../../errors.js'
 import type { Suite } from '../../crypto/index.js'
 
 /** A source of random bytes (suite.randomBytes, or a deterministic test hook). */
@@ -69,6 +69,6 @@ export function encapsulate(
  * the root KDF and so the message body fail (DECRYPT_FAILED).
  */
 export function decapsulate(suite: Suite, seed: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  if (ciphertext.length !== MLKEM768_CIPHERTEXT_LENGTH) throw new ParleyError('DECRYPT_FAILED', 'decryption failed')
+  if (ciphertext.length !== MLKEM768_CIPHERTEXT_LENGTH) throw decryptFailed()
   return suite.backend.mlKem768Decapsulate(seed, ciphertext)
 }

@@ -21,7 +21,7 @@
  * unauthentic message is the one opaque DECRYPT_FAILED.
  */
 import { AEAD_TAG_LENGTH, AES_GCM_NONCE_LENGTH, RATCHET_MAX_PLAINTEXT_BYTES, RATCHET_WIRE_VERSION } from '../../constants.js'
-import { ParleyError, isParleyError } from '../../errors.js'
+import { ParleyError, isParleyError, decryptFailed } from '../../errors.js'
 import type { Suite } from '../../crypto/index.js'
 import type { AssociatedData, SecretKeyHandle } from '../../crypto/types.js'
 import { HEADER_KIND_KEM, HEADER_KIND_OFFER, HEADER_KIND_PLAIN, HEADER_LENGTHS, decodeHeader, encodeHeader, headerKind } from './header.js'
@@ -49,9 +49,6 @@ export interface ParsedMessage {
   body: Uint8Array
 }
 
-export function decryptFailed(cause?: unknown): ParleyError {
-  return new ParleyError('DECRYPT_FAILED', 'decryption failed', cause === undefined ? {} : { cause })
-}
 
 /** Splits `message`; refuses a wrong version, an unknown kind or a wrong length. */
 export function parseMessage(message: Uint8Array): ParsedMessage {
