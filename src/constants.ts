@@ -414,3 +414,24 @@ export const RATCHET_MAX_KEM_INTERVAL = 1024
 export const RATCHET_MAX_PLAINTEXT_BYTES = 256 * 1024
 /** Largest encoded ratchet state (2,000 skipped keys at ~40 bytes, an ML-KEM key, associated data). */
 export const RATCHET_MAX_STATE_BYTES = 256 * 1024
+
+// ---------------------------------------------------------------------------
+// Network (DESIGN §5, §7): framing shared by every /parley/* protocol
+// ---------------------------------------------------------------------------
+
+/** Largest varint length prefix of a frame (bytes): 5 bytes encode up to 2^35 − 1, far above any frame limit. */
+export const FRAME_MAX_LENGTH_PREFIX_BYTES = 5
+/** Default largest frame on a Parley stream, checked against the length prefix before any allocation. */
+export const FRAME_MAX_BYTES = 1024 * 1024
+/** Bytes a stream may buffer unread before it is treated as a flood. */
+export const STREAM_MAX_BUFFER_BYTES = 4 * 1024 * 1024
+/** Time a peer has to send the next frame of a request before the stream is closed. */
+export const FRAME_READ_TIMEOUT_MS = 10_000
+
+// --- network: node (helper node) ---
+
+// --- network: auth (helper auth) ---
+
+// --- network: messages (helper msg) ---
+
+// --- network: files (helper blob) ---

@@ -97,6 +97,17 @@ export const ErrorCodes = [
   'PASSPHRASE_REQUIRED',
   'PASSPHRASE_WRONG',
   'IO_FAILED',
+  // network: framing and limits (shared)
+  'FRAME_TOO_LARGE',
+  'FRAME_MALFORMED',
+  'NETWORK_TIMEOUT',
+  'NETWORK_CLOSED',
+  'LIMIT_EXCEEDED',
+  'PEER_NOT_AUTHENTICATED',
+  // network: node (helper node)
+  // network: auth (helper auth)
+  // network: messages (helper msg)
+  // network: files (helper blob)
 ] as const
 
 export type ErrorCode = (typeof ErrorCodes)[number]

@@ -24,6 +24,7 @@ const RANK: Record<string, number> = {
   credentials: 3,
   session: 3,
   storage: 4,
+  network: 4.5,
   cli: 5,
   'index.ts': 6,
 }
