@@ -25,6 +25,8 @@ const RANK: Record<string, number> = {
   session: 3,
   storage: 4,
   network: 4.5,
+  db: 4.8,
+  agent: 4.9,
   cli: 5,
   'index.ts': 6,
 }

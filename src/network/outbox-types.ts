@@ -1,0 +1,49 @@
+/**
+ * The outbox and inbound-dedupe store contracts of /parley/msg/1.0.0
+ * (DESIGN §7: the sender keeps every message until it is acked; the receiver
+ * drops duplicates by message id). Implementations: the in-memory ones in
+ * outbox.ts and the encrypted SQLite store; both pass
+ * test/network/compliance/outbox.ts.
+ */
+
+/** Delivery state of an outgoing message: queued → sent → delivered (or failed when it expired). */
+export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'failed'
+
+/** One outgoing message. `envelope` is opaque (a ratchet envelope, already encrypted). */
+export interface OutboxEntry {
+  /** Message id: 16 random bytes, hex (32 characters). */
+  id: string
+  /** Recipient DID. */
+  to: string
+  envelope: Uint8Array
+  state: DeliveryState
+  /** Delivery attempts so far. */
+  attempts: number
+  /** Epoch milliseconds: created, and the earliest next attempt. */
+  createdAt: number
+  nextAttemptAt: number
+  /** Epoch milliseconds after which the message is given up (state 'failed'). */
+  expiresAt: number
+}
+
+export interface OutboxStore {
+  /** Adds a new entry (state 'queued'). STORE_EXISTS when the id is taken. Durable when it resolves. */
+  put(entry: OutboxEntry): Promise<void>
+  get(id: string): Promise<OutboxEntry | undefined>
+  /** Entries not yet delivered or failed, for `to` (or all recipients), oldest first. */
+  pending(to?: string): Promise<OutboxEntry[]>
+  /** Updates state/attempts/nextAttemptAt of an existing entry; STORE_NOT_FOUND otherwise. */
+  update(id: string, patch: Partial<Pick<OutboxEntry, 'state' | 'attempts' | 'nextAttemptAt'>>): Promise<void>
+  /** Removes an entry (after delivery, once the caller no longer needs it). Idempotent. */
+  delete(id: string): Promise<void>
+}
+
+/** Inbound message ids already committed, kept for a bounded time, to drop redeliveries. */
+export interface InboundDedupeStore {
+  /** True when `id` from `from` was already committed (and not yet expired). */
+  seen(from: string, id: string): Promise<boolean>
+  /** Records `id` as committed until `expiresAt` (epoch ms). Idempotent. */
+  remember(from: string, id: string, expiresAt: number): Promise<void>
+  /** Drops records that expired before `now` (epoch ms); returns how many. */
+  prune(now: number): Promise<number>
+}
