@@ -67,6 +67,20 @@ export const LABELS = {
   ratchetRootKem: 'parley/v1/ratchet-root-kem',
   /** Double ratchet: KDF_CK, SHAKE256(chain key ‖ label) = message key ‖ next chain key. */
   ratchetChain: 'parley/v1/ratchet-chain',
+  /** Each side's hybrid signature over the connection-authentication transcript (src/network/auth-messages.ts). */
+  auth: 'parley/v1/auth',
+  /** STREAM chunk associated data of a file transfer (prefix of transfer id ‖ chunk index). */
+  blobChunk: 'parley/v1/blob-chunk',
+  /** Digest of a file offer naming it in the receiver's progress file. */
+  blobOffer: 'parley/v1/blob-offer',
+  /** Local database (src/db): HKDF info of the row-sealing key derived from the database data key. */
+  dbSealKey: 'parley/v1/db-seal-key',
+  /** Local database: HKDF info of the HMAC key of lookup columns (peer DIDs, ids), so the file does not say who you talk to. */
+  dbIndexKey: 'parley/v1/db-index-key',
+  /** Local database: HKDF info of the key-check value that tells which data key the file is sealed under. */
+  dbKeyCheck: 'parley/v1/db-key-check',
+  /** Local database: prefix of every row's associated data (table ‖ primary key ‖ schema version). */
+  dbRow: 'parley/v1/db-row',
 } as const
 
 // ---------------------------------------------------------------------------
@@ -429,9 +443,267 @@ export const STREAM_MAX_BUFFER_BYTES = 4 * 1024 * 1024
 export const FRAME_READ_TIMEOUT_MS = 10_000
 
 // --- network: node (helper node) ---
+/** Where a node listens when the caller names nothing: any IPv4 interface, a free port, TCP and WebSockets. */
+export const NODE_DEFAULT_LISTEN_ADDRESSES: readonly string[] = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
+/** Most listen addresses (direct and relay circuits) one node takes: a handful of interfaces and relays. */
+export const NODE_MAX_LISTEN_ADDRESSES = 32
+/** Most relays a personal node reserves a slot on (each reservation is a kept-alive connection). */
+export const NODE_MAX_RELAYS = 8
+/** Most bootstrap peers a node is configured with. */
+export const NODE_MAX_BOOTSTRAP_PEERS = 64
+/** Connections a personal node keeps before libp2p prunes (its contacts, a few relays, the DHT). */
+export const NODE_MAX_CONNECTIONS = 128
+/** Connections an infrastructure node (relay, mailbox, DHT server) keeps before pruning. */
+export const NODE_INFRA_MAX_CONNECTIONS = 1024
+/** Inbound connections one remote host may open per second before more are refused (libp2p's default). */
+export const NODE_INBOUND_CONNECTION_THRESHOLD = 5
+/** Inbound connections still in their upgrade (Noise, Yamux) at once on a personal node. */
+export const NODE_MAX_INCOMING_PENDING_CONNECTIONS = 10
+/** Inbound connections still in their upgrade at once on an infrastructure node (it serves many peers). */
+export const NODE_INFRA_MAX_INCOMING_PENDING_CONNECTIONS = 64
+/** Time a dial may take, DNS, socket and upgrade included. */
+export const NODE_DIAL_TIMEOUT_MS = 10_000
+/** Time an inbound connection has to finish its upgrade (Noise, Yamux) before it is closed. */
+export const NODE_INBOUND_UPGRADE_TIMEOUT_MS = 10_000
+/**
+ * Kad-DHT protocol id: Parley runs its own DHT rather than joining the IPFS
+ * one, so its routing tables hold Parley nodes only.
+ */
+export const NODE_DHT_PROTOCOL = '/parley/kad/1.0.0'
+/** mDNS service name Parley nodes ask for and answer on the LAN (libp2p's default is `_p2p._udp.local`). */
+export const NODE_MDNS_SERVICE_TAG = '_parley._udp.local'
+/** How often a node repeats its mDNS query. */
+export const NODE_MDNS_INTERVAL_MS = 10_000
+/** Relay reservations an infrastructure node holds at once (each is a kept-alive connection). */
+export const RELAY_MAX_RESERVATIONS = 256
+/** Lifetime of a relay reservation before the client must refresh it (libp2p's default: 2 h). */
+export const RELAY_RESERVATION_TTL_MS = 2 * 3600 * 1000
+/**
+ * Bytes one relayed connection may carry, both directions together, when its
+ * ends have not passed Parley authentication (the circuit relay v2 default,
+ * as go-libp2p: enough for a handshake and a DCUtR upgrade, not for traffic).
+ */
+export const RELAY_DEFAULT_DATA_LIMIT_BYTES = 128 * 1024
+/** Lifetime of one relayed connection whose ends have not passed Parley authentication (the circuit relay v2 default). */
+export const RELAY_DEFAULT_DURATION_LIMIT_MS = 2 * 60 * 1000
+/** HOP streams (reserve/connect requests) a relay serves at once per connection. */
+export const RELAY_MAX_INBOUND_HOP_STREAMS = 32
+/** Time a client has to finish one HOP request on a relay. */
+export const RELAY_HOP_TIMEOUT_MS = 30_000
+/**
+ * Most libp2p addresses announced in a KEL update (each update repeats the
+ * whole service list, so a long list bloats every later KEL copy); as many
+ * as an invite carries.
+ */
+export const NETWORK_ANNOUNCE_MAX_ADDRESSES = INVITE_MAX_ADDRESSES
 
 // --- network: auth (helper auth) ---
+/** Protocol id of connection authentication (DESIGN §5, src/network/auth.ts). */
+export const AUTH_PROTOCOL_ID = '/parley/auth/1.0.0'
+/** Fresh challenge each side of a handshake sends (256 bits: unguessable, never repeats). */
+export const AUTH_CHALLENGE_LENGTH = 32
+/** Time a whole handshake may take, both sides' work and two round trips included; past it AUTH_TIMEOUT. */
+export const AUTH_HANDSHAKE_TIMEOUT_MS = 10_000
+/**
+ * Largest auth frame: the codec's input limit (1 MiB). A reply carries a KEL
+ * (at most AUTH_MAX_INLINE_KEL_BYTES), a presentation (at most
+ * AUTH_MAX_PRESENTATION_BYTES) and two hybrid signatures.
+ */
+export const AUTH_MAX_FRAME_BYTES = CODEC_MAX_INPUT_BYTES
+/** Largest KEL sent inside the handshake (~70 events); a longer one is left out and the peer's `resolveKel` fetches it. */
+export const AUTH_MAX_INLINE_KEL_BYTES = 512 * 1024
+/** Largest encoded presentation in a handshake (the holder KEL in base64url and a few credentials with issuer KELs). */
+export const AUTH_MAX_PRESENTATION_BYTES = 448 * 1024
+/** Longest refusal reason text sent to the peer, in UTF-8 bytes (one line). */
+export const AUTH_MAX_REASON_BYTES = 256
+/** Auth streams one connection may have open at once, each direction (one handshake per role). */
+export const AUTH_MAX_STREAMS_PER_CONNECTION = 1
+/**
+ * Handshakes in flight at once (outstanding challenges in the bounded
+ * challenge book); past it a new attempt is AUTH_RATE_LIMITED. Each holds at
+ * most two frames, so memory stays under 2 × this × AUTH_MAX_FRAME_BYTES.
+ */
+export const AUTH_MAX_PENDING_HANDSHAKES = 64
+/** Auth attempts one remote peer id may start per minute (a responder signs for each: ML-DSA is not free). */
+export const AUTH_ATTEMPTS_PER_PEER_PER_MINUTE = 10
+/** Auth attempts one remote IP address may start per minute, all its peer ids together (peer ids are free to make). */
+export const AUTH_ATTEMPTS_PER_IP_PER_MINUTE = 30
+/** Keys (peer ids, IPs) each rate limiter remembers; past it the least recently used is forgotten. */
+export const AUTH_RATE_LIMIT_MAX_KEYS = 4096
+/** How long a peer that failed authentication is refused by the connection gater (no dial, no inbound connection). */
+export const AUTH_REFUSED_PEER_TTL_MS = 5 * 60 * 1000
+/** Refused peers the gater remembers; past it the oldest entry is forgotten first. */
+export const AUTH_REFUSED_PEER_MAX_ENTRIES = 4096
+/** Time a refusing side waits for the peer to read its Refusal frame and close, before closing the connection anyway. */
+export const AUTH_CLOSE_GRACE_MS = 1_000
 
 // --- network: messages (helper msg) ---
+/** Protocol id of live message delivery (DESIGN §7, src/network/messaging.ts). */
+export const MSG_PROTOCOL_ID = '/parley/msg/1.0.0'
+/** Message id: 16 random bytes (a collision among one sender's messages is 2^-64-unlikely); 32 hex characters in the stores. */
+export const MSG_ID_LENGTH = 16
+/**
+ * Largest envelope one message carries: above the largest session message
+ * (SESSION_MESSAGE_MAX_BYTES, ~277 KiB: a PQXDH header and a full ratchet
+ * message; a test checks it). Files travel in chunks on their own protocol.
+ */
+export const MSG_MAX_ENVELOPE_BYTES = 384 * 1024
+/** Largest /parley/msg frame: one envelope and its CBOR framing (id, type, kind, version: under 100 bytes). */
+export const MSG_MAX_FRAME_BYTES = MSG_MAX_ENVELOPE_BYTES + 1024
+/** Messages a sender may have written and not yet seen acked on one stream; a receiver holding more refuses the stream (LIMIT_EXCEEDED). */
+export const MSG_MAX_IN_FLIGHT = 32
+/**
+ * Frame bytes a sender may have written and not yet seen acked on one stream;
+ * a receiver holding more refuses the stream (LIMIT_EXCEEDED). Below
+ * STREAM_MAX_BUFFER_BYTES, so a receiver's read buffer never overflows.
+ */
+export const MSG_MAX_IN_FLIGHT_BYTES = 2 * 1024 * 1024
+/** /parley/msg streams one connection may carry at once, each direction (a sender uses one per peer). */
+export const MSG_MAX_STREAMS_PER_CONNECTION = 4
+/** Time a sender waits for the next ack while messages are in flight before it gives the stream up (deliver() is a store commit: it may be slow). */
+export const MSG_ACK_TIMEOUT_MS = 30_000
+/** Time a receiver keeps a stream open with nothing unread and nothing to ack. */
+export const MSG_STREAM_IDLE_TIMEOUT_MS = 60_000
+/**
+ * Time a sender keeps its idle stream for the next message: well under
+ * MSG_STREAM_IDLE_TIMEOUT_MS, so the sender closes first and never writes
+ * into a stream the receiver is closing.
+ */
+export const MSG_STREAM_LINGER_MS = 10_000
+/** Time one attempt may take to reach a peer: resolve, dial, authenticate, open the stream. */
+export const MSG_CONNECT_TIMEOUT_MS = 20_000
+/** First retry delay. Backoff is exponential with equal jitter: for a delay d the wait is drawn from [d/2, d]. */
+export const MSG_RETRY_BASE_MS = 1_000
+/** Longest retry delay (the doubling stops here). */
+export const MSG_RETRY_MAX_MS = 5 * 60 * 1000
+/**
+ * Attempts at one message that reached the peer and were not acked (a
+ * receiver that cannot commit it, a connection lost before the ack) before
+ * it is given up (MSG_RETRIES_EXHAUSTED). Not reaching the peer at all uses
+ * none: such messages wait, with backoff, until they expire.
+ */
+export const MSG_MAX_ATTEMPTS = 10
+/** Time a message waits in the outbox for its ack before it is given up (MSG_EXPIRED); longer absences are the mailbox's job. */
+export const MSG_OUTBOX_TTL_MS = 7 * 24 * 3600 * 1000
+/** Messages one peer may have pending in the outbox; past it send() is LIMIT_EXCEEDED. */
+export const MSG_MAX_PENDING_PER_PEER = 10_000
+/** Time a receiver remembers a committed message id, to ack a resent copy without delivering it again: the sender's whole retry window and a day of clock difference. */
+export const MSG_DEDUPE_TTL_MS = MSG_OUTBOX_TTL_MS + 24 * 3600 * 1000
+/** How often the messaging service prunes expired dedupe records. */
+export const MSG_DEDUPE_PRUNE_INTERVAL_MS = 3600 * 1000
+/**
+ * Ids the in-memory dedupe store holds; past it the oldest is forgotten. A
+ * resent copy of a forgotten id reaches deliver() again, where the ratchet
+ * refuses it as a duplicate, which the receiver acks.
+ */
+export const MSG_MEMORY_DEDUPE_MAX_ENTRIES = 100_000
+/** Entries the in-memory outbox holds; past it put() is LIMIT_EXCEEDED. */
+export const MSG_MEMORY_OUTBOX_MAX_ENTRIES = 100_000
+/** Envelope bytes the in-memory outbox holds; past it put() is LIMIT_EXCEEDED. */
+export const MSG_MEMORY_OUTBOX_MAX_BYTES = 256 * 1024 * 1024
+/** Messages per second one peer gets delivered, sustained: a token bucket; past it the receiver reads that peer more slowly, nothing is refused. */
+export const MSG_PEER_RATE_PER_SECOND = 100
+/** Messages one peer gets delivered in a burst before MSG_PEER_RATE_PER_SECOND applies. */
+export const MSG_PEER_RATE_BURST = 500
+/** Peers whose rate buckets are kept; past it full buckets are forgotten first (a full bucket is the state of a peer never seen). */
+export const MSG_RATE_MAX_PEERS = 4096
+/** Time a refusing receiver waits for the sender to read its error frame and close before it aborts the stream. */
+export const MSG_CLOSE_GRACE_MS = 1_000
 
 // --- network: files (helper blob) ---
+/** Transfer id of a file offer: 16 random bytes (a collision among one peer's offers is 2^-64-unlikely). */
+export const BLOB_TRANSFER_ID_LENGTH = 16
+/** Per-file key: a fresh AES-256-GCM key sent inside the ratchet (DESIGN §7). */
+export const BLOB_FILE_KEY_LENGTH = 32
+/**
+ * STREAM nonce prefix (Hoang–Reyhanitabar–Rogaway–Vizár 2015, §7): the 12-byte
+ * GCM nonce is prefix (7) ‖ uint32 chunk counter (4) ‖ last-chunk flag (1).
+ */
+export const BLOB_NONCE_PREFIX_LENGTH = 7
+/** Most chunks in one file: the width of the STREAM counter (uint32). */
+export const BLOB_MAX_CHUNKS = 2 ** 32
+/** Longest file name in an offer, in UTF-8 bytes (the common file-system limit of one path component). */
+export const BLOB_MAX_NAME_BYTES = 255
+/** Largest file offered: 64 TiB, far beyond any one transfer, and byte offsets stay safe integers. */
+export const BLOB_MAX_FILE_BYTES = 2 ** 46
+/** Smallest chunk an offer may ask for (bounds the per-byte AEAD and framing work a sender can force). */
+export const BLOB_MIN_CHUNK_BYTES = 1024
+/** Largest chunk: a sealed chunk (plus tag and frame type) fits one frame (FRAME_MAX_BYTES) with room to spare. */
+export const BLOB_MAX_CHUNK_BYTES = 512 * 1024
+/** Chunk size of new offers: large enough that per-chunk costs vanish, small enough to resume cheaply. */
+export const BLOB_DEFAULT_CHUNK_BYTES = 128 * 1024
+/**
+ * Read-side flow control: the receiver grants chunks as it writes them, and
+ * never more than this many bytes of chunks are outstanding, so its stream
+ * buffer (STREAM_MAX_BUFFER_BYTES) can never overflow, whatever the sender does.
+ */
+export const BLOB_CREDIT_WINDOW_BYTES = 2 * 1024 * 1024
+/** Fewest chunks in flight whatever the chunk size (keeps the pipe busy with the largest chunks). */
+export const BLOB_MIN_CREDIT_CHUNKS = 2
+/** Largest control frame of /parley/blob/1.0.0 (request, credit, cancel, error, done). */
+export const BLOB_CONTROL_MAX_BYTES = 1024
+/** Time without a frame (a chunk, a credit grant, the final verdict) before a transfer stream is given up. */
+export const BLOB_IDLE_TIMEOUT_MS = 30_000
+/** Transfers one service runs at once in each direction (receiving; serving); more are refused with LIMIT_EXCEEDED. */
+export const BLOB_MAX_CONCURRENT_TRANSFERS = 8
+/** The receiver fsyncs its .part file and records its progress at least every this many bytes. */
+export const BLOB_SYNC_INTERVAL_BYTES = 16 * 1024 * 1024
+/** Least time between two progress events of one transfer (the last one always fires). */
+export const BLOB_PROGRESS_INTERVAL_MS = 250
+/** Largest receiver progress file (`<dest>.parley-transfer`). */
+export const BLOB_STATE_MAX_BYTES = 1024
+/** Largest encoded outgoing-transfer record (offer, recipient, source path). */
+export const BLOB_RECORD_MAX_BYTES = 8 * 1024
+/** Longest source path recorded for an outgoing transfer, in UTF-8 bytes. */
+export const BLOB_MAX_PATH_BYTES = 4096
+/** Time a best-effort cancel notice (receiver cancelling while not connected) may take. */
+export const BLOB_CANCEL_NOTICE_TIMEOUT_MS = 5_000
+
+// --- crypto: performance (helper A) ---
+/**
+ * Bytes the native backend draws from the OS CSPRNG at once for short
+ * requests (node's randomFillSync costs ~7 µs a call, whatever its size).
+ */
+export const RANDOM_POOL_BYTES = 4096
+/**
+ * Longest request the native backend serves from that pool: an AES-GCM nonce
+ * (AES_GCM_NONCE_LENGTH). Every key, seed, token and id of Parley is at least
+ * 16 bytes and is drawn fresh, so the pool only ever holds future nonces,
+ * which go on the wire in clear (docs/crypto.md, "Randomness").
+ */
+export const RANDOM_POOL_MAX_REQUEST = 12
+
+// --- db (helper E) ---
+/** File name of the encrypted local database inside a home (DESIGN §8). */
+export const DB_FILE_NAME = 'parley.db'
+/**
+ * Time SQLite waits for a lock held by another connection before the open
+ * fails with STORE_LOCKED. The database is held in exclusive locking mode by
+ * one process (a second one is refused by the home lock first), so a short
+ * wait only absorbs a closing predecessor.
+ */
+export const DB_BUSY_TIMEOUT_MS = 250
+/** Largest plaintext of one sealed row: a contact with a full KEL, plus its other fields. */
+export const DB_ROW_MAX_BYTES = KEL_MAX_BYTES + 64 * 1024
+/** Rows read per batch while re-sealing a table (key rotation, migrations): bounds memory, not the transaction. */
+export const DB_RESEAL_BATCH_ROWS = 256
+/** Longest issued-invite token the invite store takes (tokens are INVITE_TOKEN_LENGTH bytes). */
+export const DB_INVITE_TOKEN_MAX_LENGTH = 64
+/** Longest contact alias (characters after NFC normalisation). */
+export const CONTACT_ALIAS_MAX_LENGTH = 64
+/** Most contacts one home keeps (list() decrypts them all; a personal address book is far smaller). */
+export const CONTACTS_MAX = 10_000
+/** Most credential types remembered for one contact. */
+export const CONTACT_MAX_CREDENTIAL_TYPES = 32
+/** Longest credential type name of a contact (a VC type or URI). */
+export const CONTACT_CREDENTIAL_TYPE_MAX_BYTES = 256
+/** Largest message body kept in the history: one ratchet plaintext (a file message keeps its reference, not the file). */
+export const HISTORY_BODY_MAX_BYTES = RATCHET_MAX_PLAINTEXT_BYTES
+/** Entries one history page returns when the caller names no limit. */
+export const HISTORY_PAGE_DEFAULT = 50
+/** Most entries one history page returns. */
+export const HISTORY_PAGE_MAX = 1000
+/** Attempts to take a home lock (each retry follows a stale lock's removal or another taker's). */
+export const LOCK_ACQUIRE_ATTEMPTS = 5
+/** Pause between two attempts to take a home lock (ms; multiplied by the attempt number). */
+export const LOCK_RETRY_DELAY_MS = 20

@@ -105,9 +105,37 @@ export const ErrorCodes = [
   'LIMIT_EXCEEDED',
   'PEER_NOT_AUTHENTICATED',
   // network: node (helper node)
+  'NODE_START_FAILED',
+  'PEER_INFO_MISSING',
+  'PEER_INFO_INVALID',
   // network: auth (helper auth)
+  'AUTH_PROTOCOL',
+  'AUTH_VERSION_UNSUPPORTED',
+  'AUTH_REPLAY',
+  'AUTH_PEER_ID_MISMATCH',
+  'AUTH_TIMEOUT',
+  'AUTH_RATE_LIMITED',
+  'AUTH_GROUP_KEY_INVALID',
+  'AUTH_CREDENTIAL_REQUIRED',
+  'AUTH_FAILED',
   // network: messages (helper msg)
+  'MSG_REFUSED',
+  'MSG_RETRY_LATER',
+  'MSG_EXPIRED',
+  'MSG_RETRIES_EXHAUSTED',
+  'MSG_PEER_UNREACHABLE',
+  'MSG_PROTOCOL_VIOLATION',
   // network: files (helper blob)
+  'BLOB_OFFER_INVALID',
+  'BLOB_NOT_FOUND',
+  'BLOB_CANCELLED',
+  'BLOB_HASH_MISMATCH',
+  'BLOB_SOURCE_CHANGED',
+  'BLOB_PROTOCOL_VIOLATION',
+  'BLOB_DEST_EXISTS',
+  // db (helper E)
+  'STORE_CLOSED',
+  'STORE_VERSION_UNSUPPORTED',
 ] as const
 
 export type ErrorCode = (typeof ErrorCodes)[number]
