@@ -30,7 +30,11 @@ export interface OutboxStore {
   /** Adds a new entry (state 'queued'). STORE_EXISTS when the id is taken. Durable when it resolves. */
   put(entry: OutboxEntry): Promise<void>
   get(id: string): Promise<OutboxEntry | undefined>
-  /** Entries not yet delivered or failed, for `to` (or all recipients), oldest first. */
+  /**
+   * Entries not yet delivered or failed, for `to` (or all recipients), in the
+   * order they were put: the order messages of one peer are sent in (not by
+   * `createdAt`, which ties within a millisecond and can step back with the clock).
+   */
   pending(to?: string): Promise<OutboxEntry[]>
   /** Updates state/attempts/nextAttemptAt of an existing entry; STORE_NOT_FOUND otherwise. */
   update(id: string, patch: Partial<Pick<OutboxEntry, 'state' | 'attempts' | 'nextAttemptAt'>>): Promise<void>
@@ -40,10 +44,10 @@ export interface OutboxStore {
 
 /** Inbound message ids already committed, kept for a bounded time, to drop redeliveries. */
 export interface InboundDedupeStore {
-  /** True when `id` from `from` was already committed (and not yet expired). */
-  seen(from: string, id: string): Promise<boolean>
-  /** Records `id` as committed until `expiresAt` (epoch ms). Idempotent. */
+  /** True when `id` from `from` was already committed and its record has not expired at `now` (epoch ms: the clock is injected, as everywhere). */
+  seen(from: string, id: string, now: number): Promise<boolean>
+  /** Records `id` as committed until `expiresAt` (epoch ms). Idempotent; a second call keeps the later expiry. */
   remember(from: string, id: string, expiresAt: number): Promise<void>
-  /** Drops records that expired before `now` (epoch ms); returns how many. */
+  /** Drops records with `expiresAt <= now` (epoch ms: the ones `seen` no longer reports); returns how many. */
   prune(now: number): Promise<number>
 }
