@@ -1,0 +1,136 @@
+/**
+ * One Parley network stack: the libp2p node (node.ts), connection
+ * authentication with its gate and gater (gate.ts), and the gated
+ * /parley/msg protocol (messaging.ts), wired the one way they are meant to
+ * be: the auth gater refuses recently refused peers, the relay (on an
+ * infrastructure node) lifts its limits only for authenticated peers, every
+ * authenticated connection flushes the outbox for that DID, and outgoing
+ * messages find their peer from the newest KEL we verified for it
+ * (`peerInfoFromKeyState`). The agent, the flood test and the network
+ * benchmark all build on this.
+ */
+import type { PeerId } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { TrustPolicy } from '../credentials/index.js'
+import { ParleyError } from '../errors.js'
+import type { Identity, KeyState } from '../identity/index.js'
+import { peerInfoFromKeyState } from './announce.js'
+import { createAuthService } from './gate.js'
+import type { AuthService, AuthServiceOptions, AuthenticatedEvent, RefusedEvent } from './gate.js'
+import type { KelSource, PresentationProvider } from './auth.js'
+import { createMessagingService } from './messaging.js'
+import type { MessagingLimits, MessagingService, PeerTarget } from './messaging-types.js'
+import { createParleyNode } from './node.js'
+import type { ParleyNode, ParleyNodeOptions } from './node.js'
+import { MemoryInboundDedupeStore, MemoryOutboxStore } from './outbox.js'
+import type { InboundDedupeStore, OutboxStore } from './outbox-types.js'
+import type { AuthenticatedPeer } from './types.js'
+
+export interface ParleyNetworkOptions {
+  /** Node options (listen addresses, relays, mDNS, infrastructure, limits). */
+  node?: ParleyNodeOptions
+  identity: Identity | (() => Identity)
+  trust: TrustPolicy
+  /** Whether we ask peers for a credential (default: when the policy names an issuer). */
+  requireCredential?: boolean
+  presentation?: PresentationProvider
+  /** KELs we know (contacts): passed to authentication so a rollback is refused. */
+  knownKel?: KelSource
+  resolveKel?: KelSource
+  /** The newest verified key state we hold for a DID: where its messages go. */
+  keyStateOf?: (did: string) => KeyState | undefined | Promise<KeyState | undefined>
+  outbox?: OutboxStore
+  dedupe?: InboundDedupeStore
+  /** Called with each inbound envelope; resolve after committing it (the ack follows). */
+  deliver: (from: AuthenticatedPeer, id: string, envelope: Uint8Array) => Promise<void>
+  messagingLimits?: Partial<MessagingLimits>
+  auth?: Pick<AuthServiceOptions, 'handshakeTimeoutMs' | 'limits' | 'group' | 'clock'>
+  onAuthenticated?: (event: AuthenticatedEvent) => void
+  onRefused?: (event: RefusedEvent) => void
+}
+
+export interface ParleyNetwork {
+  readonly node: ParleyNode
+  readonly auth: AuthService
+  readonly messaging: MessagingService
+  /** Dials `target` (a multiaddr ending in /p2p/<id>, or a peer id) and authenticates the connection. */
+  connect(target: string | Multiaddr | PeerId, options?: { signal?: AbortSignal; expectDid?: string }): Promise<AuthenticatedPeer>
+  stop(): Promise<void>
+}
+
+/** Builds and starts the stack. */
+export async function createParleyNetwork(options: ParleyNetworkOptions): Promise<ParleyNetwork> {
+  const node = await createParleyNode(options.node ?? {})
+  let auth: AuthService | undefined
+  let messaging: MessagingService | undefined
+  try {
+    const authService = await createAuthService({
+      node: node.libp2p,
+      identity: options.identity,
+      trust: options.trust,
+      ...(options.requireCredential === undefined ? {} : { requireCredential: options.requireCredential }),
+      ...(options.presentation === undefined ? {} : { presentation: options.presentation }),
+      ...(options.knownKel === undefined ? {} : { knownKel: options.knownKel }),
+      ...(options.resolveKel === undefined ? {} : { resolveKel: options.resolveKel }),
+      ...options.auth,
+      onAuthenticated: (event) => {
+        messaging?.flush(event.peer.did)
+        options.onAuthenticated?.(event)
+      },
+      ...(options.onRefused === undefined ? {} : { onRefused: options.onRefused }),
+    })
+    auth = authService
+    node.addGater(authService.gater.connectionGater)
+    if (node.infrastructure) node.setRelayAuthenticated((peer) => authService.isAuthenticated(peer))
+
+    const resolvePeer = async (did: string): Promise<PeerTarget | undefined> => {
+      const state = await options.keyStateOf?.(did)
+      if (state === undefined) return undefined
+      try {
+        const info = peerInfoFromKeyState(state)
+        return { peerId: info.peerId, multiaddrs: info.multiaddrs }
+      } catch {
+        return undefined
+      }
+    }
+    messaging = createMessagingService({
+      node: node.libp2p,
+      gate: authService,
+      outbox: options.outbox ?? new MemoryOutboxStore(),
+      dedupe: options.dedupe ?? new MemoryInboundDedupeStore(),
+      deliver: options.deliver,
+      resolvePeer,
+      ...(options.messagingLimits === undefined ? {} : { limits: options.messagingLimits }),
+    })
+    await messaging.start()
+  } catch (err) {
+    await messaging?.stop().catch(() => undefined)
+    await auth?.stop().catch(() => undefined)
+    await node.stop().catch(() => undefined)
+    throw err
+  }
+  const authService = auth
+  const messagingService = messaging
+
+  return {
+    node,
+    auth: authService,
+    messaging: messagingService,
+    async connect(target, opts = {}) {
+      const addr = typeof target === 'string' ? multiaddr(target) : target
+      const connection = await node.libp2p.dial(addr, opts.signal === undefined ? {} : { signal: opts.signal })
+      const peer = await authService.authenticate(connection, opts.signal === undefined ? {} : { signal: opts.signal })
+      if (opts.expectDid !== undefined && peer.did !== opts.expectDid) {
+        await connection.close().catch(() => undefined)
+        throw new ParleyError('AUTH_PEER_ID_MISMATCH', `connect: the peer is ${peer.did}, not ${opts.expectDid}`)
+      }
+      return peer
+    },
+    async stop() {
+      await messagingService.stop().catch(() => undefined)
+      await authService.stop().catch(() => undefined)
+      await node.stop()
+    },
+  }
+}
