@@ -707,3 +707,43 @@ export const HISTORY_PAGE_MAX = 1000
 export const LOCK_ACQUIRE_ATTEMPTS = 5
 /** Pause between two attempts to take a home lock (ms; multiplied by the attempt number). */
 export const LOCK_RETRY_DELAY_MS = 20
+
+// --- cli (helper F) ---
+/** File name of the daemon's local socket inside the home (0600 inside the 0700 home). */
+export const DAEMON_SOCKET_NAME = 'daemon.sock'
+/** Mode of the daemon's socket: only the home's owner may connect (the home itself is HOME_DIR_MODE). */
+export const DAEMON_SOCKET_MODE = 0o600
+/**
+ * Longest line of the daemon's JSON-lines RPC, either direction, checked
+ * before the line is kept whole: a full invite (INVITE_FULL_MAX_BYTES) in
+ * base64url with room for JSON around it.
+ */
+export const DAEMON_RPC_MAX_LINE_BYTES = 2 * INVITE_FULL_MAX_BYTES
+/** Deepest JSON nesting of one RPC request (params are flat objects; events nest a little). */
+export const DAEMON_RPC_MAX_JSON_DEPTH = 8
+/** Longest string request id. */
+export const DAEMON_RPC_MAX_ID_LENGTH = 64
+/** Clients connected to one daemon at once; more get RPC_BUSY and are closed. */
+export const DAEMON_MAX_CLIENTS = 32
+/** Requests one client may have in progress at once; more get RPC_BUSY. */
+export const DAEMON_RPC_MAX_IN_FLIGHT = 16
+/** Bytes of unsent output a client may let pile up (a subscriber that stops reading) before it is disconnected. */
+export const DAEMON_RPC_MAX_BACKLOG_BYTES = DAEMON_RPC_MAX_LINE_BYTES + 4 * 1024 * 1024
+/** Time a command waits for the daemon's socket to answer before running the agent in-process. */
+export const DAEMON_CONNECT_TIMEOUT_MS = 3_000
+/** How long `parley send` waits for a delivery receipt before it reports the message as queued. */
+export const CLI_SEND_WAIT_MS = 30_000
+/** Messages `parley chat` loads from the history at start and keeps on screen (older ones scroll away). */
+export const CHAT_MAX_MESSAGES = 500
+/** File name of the agent configuration inside the home (trust, credentials, default addresses). */
+export const AGENT_CONFIG_FILE = 'agent.json'
+/** Largest agent configuration file. */
+export const AGENT_CONFIG_MAX_BYTES = 1024 * 1024
+/** Folder of the home holding the credential files this agent presents. */
+export const AGENT_CREDENTIALS_DIR = 'credentials'
+/** Most credential files one agent presents (each is at most VC_MAX_CONTAINER_BYTES). */
+export const AGENT_MAX_CREDENTIALS = 16
+/** Most trusted issuers in an agent configuration (a trust policy's own limit). */
+export const AGENT_MAX_TRUSTED_ISSUERS = TRUST_POLICY_MAX_ENTRIES
+/** Most credential types trusted per issuer. */
+export const AGENT_MAX_TYPES_PER_ISSUER = 32

@@ -136,6 +136,14 @@ export const ErrorCodes = [
   // db (helper E)
   'STORE_CLOSED',
   'STORE_VERSION_UNSUPPORTED',
+  // cli and agent (helper F)
+  'RPC_MALFORMED',
+  'RPC_TOO_LARGE',
+  'RPC_UNKNOWN_METHOD',
+  'RPC_BUSY',
+  'RPC_CLOSED',
+  'DAEMON_RUNNING',
+  'TERMINAL_REQUIRED',
 ] as const
 
 export type ErrorCode = (typeof ErrorCodes)[number]

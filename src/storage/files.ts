@@ -5,11 +5,11 @@
  * single-writer lock file so two processes never write one home at once.
  */
 import { constants as fsc } from 'node:fs'
-import { open, readFile, rename, stat, unlink, mkdir, chmod } from 'node:fs/promises'
-import { dirname, basename, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { open, readFile, rename, stat, unlink, mkdir, chmod, link } from 'node:fs/promises'
+import { dirname, basename, join, resolve } from 'node:path'
+import { createHash, randomBytes } from 'node:crypto'
 import { ParleyError } from '../errors.js'
-import { HOME_DIR_MODE, MAX_INPUT_FILE_BYTES, SECRET_FILE_MODE } from '../constants.js'
+import { HOME_DIR_MODE, LOCK_ACQUIRE_ATTEMPTS, LOCK_RETRY_DELAY_MS, MAX_INPUT_FILE_BYTES, SECRET_FILE_MODE } from '../constants.js'
 
 /** Reads a whole file, refusing one larger than `maxBytes` before reading it. */
 export async function readBounded(path: string, maxBytes: number = MAX_INPUT_FILE_BYTES): Promise<Uint8Array> {
@@ -84,35 +84,134 @@ export interface FileLock {
 }
 
 /**
- * Takes the lock file `path` (O_EXCL). A lock left by a process that no
- * longer runs is taken over; one held by a live process gives STORE_LOCKED.
+ * Contents of the lock files this process holds or is creating. A lock file
+ * holds `pid\ntoken\n` with a random token, so a lock is told apart from a
+ * stale one left by an earlier process that had the same pid (a daemon is
+ * pid 1 in every container start), and a second taker in this same process
+ * is refused instead of taking the lock over.
+ */
+const ownLockContents = new Set<string>()
+/** Takeover markers this process is holding right now (see removeStaleLock). */
+const ownMarkers = new Set<string>()
+
+/**
+ * Takes the lock file `path`. A lock left by a process that no longer runs
+ * is taken over; one held by a live process, or by this process, gives
+ * STORE_LOCKED ('home in use').
+ *
+ * Why it is safe: the lock file appears with its content in one step
+ * (written under a temporary name, then hard-linked to `path`, which fails
+ * when `path` exists), so no reader ever sees an empty lock and mistakes it
+ * for a stale one. A stale lock is removed only by the one process that
+ * created its takeover marker (O_EXCL, named after the stale content), and
+ * only if the lock still holds that content; since every content is unique,
+ * two takers can never remove each other's fresh lock. `release()` removes
+ * the file only while it still holds this lock's content.
  */
 export async function acquireLock(path: string): Promise<FileLock> {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const abs = resolve(path)
+  const content = `${process.pid}\n${randomBytes(16).toString('hex')}\n`
+  for (let attempt = 0; attempt < LOCK_ACQUIRE_ATTEMPTS; attempt++) {
+    ownLockContents.add(content)
+    let created: boolean
     try {
-      const fh = await open(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, SECRET_FILE_MODE)
-      await fh.writeFile(String(process.pid))
-      await fh.close()
-      let released = false
-      return {
-        async release() {
-          if (released) return
-          released = true
-          await unlink(path).catch(() => undefined)
-        },
-      }
+      created = await createWithContent(abs, content)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new ParleyError('IO_FAILED', `cannot create lock ${path}`, { cause: err })
-      }
-      const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10)
-      if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new ParleyError('STORE_LOCKED', `home is in use by process ${holder}`)
-      }
-      await unlink(path).catch(() => undefined)
+      ownLockContents.delete(content)
+      throw new ParleyError('IO_FAILED', `cannot create lock ${path}`, { cause: err })
     }
+    if (created) return lockHandle(abs, content)
+    ownLockContents.delete(content)
+    const current = await readLock(abs)
+    if (current === undefined) continue // released in between: try again at once
+    if (ownLockContents.has(current)) throw new ParleyError('STORE_LOCKED', 'home is in use by this process')
+    const holder = Number.parseInt(current, 10)
+    if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new ParleyError('STORE_LOCKED', `home is in use by process ${holder}`)
+    }
+    await removeStaleLock(abs, current)
+    await delay(LOCK_RETRY_DELAY_MS * attempt)
   }
   throw new ParleyError('STORE_LOCKED', `cannot take lock ${path}`)
+}
+
+function lockHandle(abs: string, content: string): FileLock {
+  let released = false
+  return {
+    async release() {
+      if (released) return
+      released = true
+      ownLockContents.delete(content)
+      // Nobody else removes a live holder's lock, so the check cannot race.
+      if ((await readLock(abs)) === content) await unlink(abs).catch(() => undefined)
+    },
+  }
+}
+
+/** Creates `path` holding `content` in one step (link of a written temporary file); false when it exists. */
+async function createWithContent(path: string, content: string): Promise<boolean> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, SECRET_FILE_MODE)
+  try {
+    try {
+      await fh.writeFile(content)
+    } finally {
+      await fh.close()
+    }
+    await link(tmp, path)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  } finally {
+    await unlink(tmp).catch(() => undefined)
+  }
+}
+
+/** The lock file's content, or undefined when there is none. */
+async function readLock(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ParleyError('IO_FAILED', `cannot read lock ${path}`, { cause: err })
+  }
+}
+
+/**
+ * Removes the stale lock at `path` if it still holds `stale`. Only the
+ * creator of the takeover marker for this content may remove it; a taker
+ * that finds the marker held by a live process leaves the work to it (the
+ * caller retries). A marker whose creator died (between two system calls of
+ * a takeover) is removed, and the next attempt starts over.
+ */
+async function removeStaleLock(path: string, stale: string): Promise<void> {
+  const marker = `${path}.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`
+  let mine: boolean
+  try {
+    ownMarkers.add(marker)
+    mine = await createWithContent(marker, `${process.pid}\n`)
+  } catch (err) {
+    ownMarkers.delete(marker)
+    throw new ParleyError('IO_FAILED', `cannot take over lock ${path}`, { cause: err })
+  }
+  if (!mine) {
+    ownMarkers.delete(marker)
+    const owner = Number.parseInt((await readLock(marker)) ?? '', 10)
+    const ownerLives = Number.isSafeInteger(owner) && owner > 0 && (owner === process.pid ? ownMarkers.has(marker) : isAlive(owner))
+    if (!ownerLives) await unlink(marker).catch(() => undefined)
+    return
+  }
+  try {
+    if ((await readLock(path)) === stale) await unlink(path).catch(() => undefined)
+  } finally {
+    ownMarkers.delete(marker)
+    await unlink(marker).catch(() => undefined)
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function isAlive(pid: number): boolean {

@@ -7,7 +7,10 @@
  *     kels/          the newest verified KEL of every DID this home has seen
  *                    (its own, its groups', and every one it verified) — the
  *                    record against which rollback and duplicity are judged
- *     lock           single-writer lock while a command changes the home
+ *     parley.db      encrypted local database (src/db): sessions, prekeys,
+ *                    contacts, history, outbox; its data key is a record of
+ *                    keys.parley (docs/storage.md)
+ *     lock           single-writer lock while a command or the agent changes the home
  *
  * Only public data lives outside the key file. Every write is atomic.
  */
@@ -16,7 +19,7 @@ import { join } from 'node:path'
 import { readdir } from 'node:fs/promises'
 import type { Suite } from '../crypto/types.js'
 import { ParleyError } from '../errors.js'
-import { KEL_MAX_BYTES } from '../constants.js'
+import { DB_FILE_NAME, KEL_MAX_BYTES } from '../constants.js'
 import { acquireLock, ensurePrivateDir, exists, readBounded, writeAtomic } from './files.js'
 import type { FileLock } from './files.js'
 import { Keystore } from './keystore.js'
@@ -54,6 +57,11 @@ export class Home {
 
   get configPath(): string {
     return join(this.dir, 'config.json')
+  }
+
+  /** The encrypted local database (src/db opens it). */
+  get databasePath(): string {
+    return join(this.dir, DB_FILE_NAME)
   }
 
   get kelDir(): string {

@@ -146,6 +146,22 @@ export class Keystore {
     }
   }
 
+  /**
+   * Checks `passphrase` against the key file (one Argon2id run): PASSPHRASE_WRONG
+   * when it does not unwrap the data key. For operations that must confirm the
+   * passphrase of an already unlocked key file (`parley store rekey`).
+   */
+  async verifyPassphrase(passphrase: string): Promise<void> {
+    const kek = await deriveKek(this.#suite, passphrase, this.#kdf)
+    try {
+      this.#suite.open(kek, this.#wrapped, wrapAad(this.#kdf)).fill(0)
+    } catch (err) {
+      throw new ParleyError('PASSPHRASE_WRONG', 'wrong passphrase', { cause: err })
+    } finally {
+      kek.fill(0)
+    }
+  }
+
   /** Re-wraps the data key under a new passphrase (fresh salt). */
   async changePassphrase(passphrase: string, cost: Omit<Argon2Params, 'length'> = DEFAULT_ARGON2): Promise<void> {
     const kdf: KdfRecord = { ...checkCost(cost), salt: this.#suite.randomBytes(ARGON2_SALT_LENGTH) }
