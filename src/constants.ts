@@ -747,3 +747,5 @@ export const AGENT_MAX_CREDENTIALS = 16
 export const AGENT_MAX_TRUSTED_ISSUERS = TRUST_POLICY_MAX_ENTRIES
 /** Most credential types trusted per issuer. */
 export const AGENT_MAX_TYPES_PER_ISSUER = 32
+/** Longest daemon socket path, in bytes: sun_path holds 104 bytes on macOS and 108 on Linux, the terminating NUL included. */
+export const DAEMON_SOCKET_PATH_MAX_BYTES = 103

@@ -20,14 +20,24 @@ export const EXIT_STORE = 5
 export const EXIT_INPUT = 6
 /** A signature or key was refused by the crypto layer. */
 export const EXIT_CRYPTO = 7
+/** The network: a peer unreachable, refused, timed out; a transfer failed; a limit hit. */
+export const EXIT_NETWORK = 8
+/** A session, prekey, invite, reset or introduction was refused. */
+export const EXIT_SESSION = 9
+/** The daemon: its socket refused a request, or it went away. */
+export const EXIT_DAEMON = 10
 
 /** The exit code for an error code. */
 export function exitCodeFor(code: ErrorCode): number {
-  if (code === 'INVALID_ARGUMENT' || code === 'UNSUPPORTED') return EXIT_USAGE
+  if (code === 'INVALID_ARGUMENT' || code === 'UNSUPPORTED' || code === 'TERMINAL_REQUIRED') return EXIT_USAGE
+  if (code === 'AUTH_CREDENTIAL_REQUIRED') return EXIT_CREDENTIAL
   if (code.startsWith('KEL_') || code.startsWith('DID_') || code.startsWith('GROUP_')) return EXIT_IDENTITY
   if (code.startsWith('VC_') || code.startsWith('VP_')) return EXIT_CREDENTIAL
   if (code.startsWith('STORE_') || code.startsWith('PASSPHRASE_') || code === 'IO_FAILED' || code === 'KDF_PARAMS_INVALID') return EXIT_STORE
   if (code.startsWith('DECODE_') || code === 'ENCODE_FAILED') return EXIT_INPUT
   if (code === 'INTERNAL') return EXIT_INTERNAL
+  if (code.startsWith('RPC_') || code.startsWith('DAEMON_')) return EXIT_DAEMON
+  if (/^(FRAME_|NETWORK_|NODE_|PEER_|AUTH_|MSG_|BLOB_)/.test(code) || code === 'LIMIT_EXCEEDED') return EXIT_NETWORK
+  if (/^(PREKEY_|BUNDLE_|SESSION_|RATCHET_|INVITE_|RESET_|INTRODUCTION_)/.test(code)) return EXIT_SESSION
   return EXIT_CRYPTO
 }

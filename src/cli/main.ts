@@ -15,6 +15,17 @@ import { makeRun } from './run.js'
 import { registerId } from './commands/id.js'
 import { registerVc } from './commands/vc.js'
 import { registerGroup } from './commands/group.js'
+import { registerDaemon } from './commands/daemon.js'
+import { registerServe } from './commands/serve.js'
+import { registerTrust } from './commands/trust.js'
+import { registerInvite } from './commands/invite.js'
+import { registerAccept } from './commands/accept.js'
+import { registerContacts } from './commands/contacts.js'
+import { registerSend } from './commands/send.js'
+import { registerInbox } from './commands/inbox.js'
+import { registerStatus } from './commands/status.js'
+import { registerStore } from './commands/store.js'
+import { registerChat } from './commands/chat.js'
 
 export const VERSION = '0.1.0'
 
@@ -32,6 +43,17 @@ export function buildCli(io: CliIo): Command {
   registerId(program, run)
   registerVc(program, run)
   registerGroup(program, run)
+  registerDaemon(program, run)
+  registerServe(program, run)
+  registerTrust(program, run)
+  registerInvite(program, run)
+  registerAccept(program, run)
+  registerContacts(program, run)
+  registerSend(program, run)
+  registerInbox(program, run)
+  registerStatus(program, run)
+  registerChat(program, run)
+  registerStore(program, run)
   for (const cmd of allCommands(program)) {
     cmd.exitOverride().configureOutput({ writeOut: (t) => io.stdout(t), writeErr: (t) => io.stderr(t) })
   }

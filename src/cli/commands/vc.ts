@@ -3,7 +3,7 @@
  * and verify credential files against a trust policy (issuers given with
  * `--trust` or in a policy file). Verification also consults the KELs this
  * home has seen, so an issuer's rotated-out key or a rolled-back KEL is
- * refused.
+ * refused. `vc import` adds a credential the agent presents (trust.ts).
  */
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
@@ -21,6 +21,7 @@ import {
 import type { TrustPolicy } from '../../credentials/index.js'
 import { VC_MAX_CONTAINER_BYTES } from '../../constants.js'
 import { ParleyError } from '../../errors.js'
+import { importCredential } from './trust.js'
 
 /** `VerifiedHuman` is short for `VerifiedHumanCredential`; other names pass through. */
 function credentialType(name: string): string {
@@ -84,6 +85,11 @@ export function registerVc(program: Command, run: Run): void {
         )
       }),
     )
+
+  vc.command('import')
+    .description('add a credential about this home\'s identity to the ones the agent presents to peers')
+    .argument('<file>', 'a credential file (parley-vc/1 JSON, or a bare VC-JWT)')
+    .action(run(async (ctx: CliContext, file: string) => importCredential(ctx, file)))
 
   vc.command('verify')
     .description('verify a credential file against a trust policy')
