@@ -749,3 +749,13 @@ export const AGENT_MAX_TRUSTED_ISSUERS = TRUST_POLICY_MAX_ENTRIES
 export const AGENT_MAX_TYPES_PER_ISSUER = 32
 /** Longest daemon socket path, in bytes: sun_path holds 104 bytes on macOS and 108 on Linux, the terminating NUL included. */
 export const DAEMON_SOCKET_PATH_MAX_BYTES = 103
+
+// --- agent (lead) ---
+/** Largest text of one chat message (UTF-8 bytes); files travel as offers and chunks. */
+export const AGENT_TEXT_MAX_BYTES = 64 * 1024
+/** How long `send(…, { wait: true })` waits for the ack before answering with the state it reached. */
+export const AGENT_SEND_WAIT_MS = 10_000
+/** Largest inviter response of /parley/invite/1.0.0 (a KEL and a bundle). */
+export const AGENT_INVITE_FETCH_MAX_BYTES = 512 * 1024
+/** Served compact invites kept at most (older ones are dropped first). */
+export const AGENT_MAX_SERVED_INVITES = 256

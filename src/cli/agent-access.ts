@@ -52,19 +52,9 @@ export function networkOptions(config: AgentConfig, flags: { listen?: string[]; 
 
 /** The lead's `createAgent` (src/agent/agent.ts), imported on first use. */
 export async function loadAgentFactory(): Promise<AgentFactory> {
-  // A computed specifier: the module is the agent's, loaded lazily (libp2p is heavy).
-  const specifier = '../agent/agent.js'
-  let mod: { createAgent?: unknown }
-  try {
-    mod = (await import(specifier)) as { createAgent?: unknown }
-  } catch (err) {
-    // Only a missing module is "not available"; a failure inside it is a bug and keeps its stack.
-    const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('agent/agent')
-    if (missing) throw new ParleyError('UNSUPPORTED', 'the agent is not available in this build', { cause: err })
-    throw err
-  }
-  if (typeof mod.createAgent !== 'function') throw new ParleyError('UNSUPPORTED', 'the agent module has no createAgent')
-  return mod.createAgent as AgentFactory
+  // Loaded lazily: libp2p and the store are heavy, and `parley --version` / `id show` need neither.
+  const mod = await import('../agent/agent.js')
+  return mod.createAgent
 }
 
 /** Starts an agent in this process (the caller stops it). */

@@ -1,7 +1,7 @@
 /**
  * One Parley network stack: the libp2p node (node.ts), connection
  * authentication with its gate and gater (gate.ts), and the gated
- * /parley/msg protocol (messaging.ts), wired the one way they are meant to
+ * /parley/msg and /parley/blob protocols (messaging.ts, blob.ts), wired the one way they are meant to
  * be: the auth gater refuses recently refused peers, the relay (on an
  * infrastructure node) lifts its limits only for authenticated peers, every
  * authenticated connection flushes the outbox for that DID, and outgoing
@@ -26,6 +26,9 @@ import type { ParleyNode, ParleyNodeOptions } from './node.js'
 import { MemoryInboundDedupeStore, MemoryOutboxStore } from './outbox.js'
 import type { InboundDedupeStore, OutboxStore } from './outbox-types.js'
 import type { AuthenticatedPeer } from './types.js'
+import { createBlobService } from './blob.js'
+import type { BlobService, BlobServiceComponents } from './blob.js'
+import { defaultSuite } from '../crypto/index.js'
 
 export interface ParleyNetworkOptions {
   /** Node options (listen addresses, relays, mDNS, infrastructure, limits). */
@@ -46,6 +49,8 @@ export interface ParleyNetworkOptions {
   deliver: (from: AuthenticatedPeer, id: string, envelope: Uint8Array) => Promise<void>
   messagingLimits?: Partial<MessagingLimits>
   auth?: Pick<AuthServiceOptions, 'handshakeTimeoutMs' | 'limits' | 'group' | 'clock'>
+  /** File transfer: the sender's transfer store and limits (default: in memory). */
+  blob?: Pick<BlobServiceComponents, 'store' | 'limits'>
   onAuthenticated?: (event: AuthenticatedEvent) => void
   onRefused?: (event: RefusedEvent) => void
 }
@@ -54,6 +59,7 @@ export interface ParleyNetwork {
   readonly node: ParleyNode
   readonly auth: AuthService
   readonly messaging: MessagingService
+  readonly blob: BlobService
   /** Dials `target` (a multiaddr ending in /p2p/<id>, or a peer id) and authenticates the connection. */
   connect(target: string | Multiaddr | PeerId, options?: { signal?: AbortSignal; expectDid?: string }): Promise<AuthenticatedPeer>
   stop(): Promise<void>
@@ -64,6 +70,7 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
   const node = await createParleyNode(options.node ?? {})
   let auth: AuthService | undefined
   let messaging: MessagingService | undefined
+  let blob: BlobService | undefined
   try {
     const authService = await createAuthService({
       node: node.libp2p,
@@ -104,7 +111,10 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
       ...(options.messagingLimits === undefined ? {} : { limits: options.messagingLimits }),
     })
     await messaging.start()
+    blob = createBlobService({ node: node.libp2p, gate: authService, suite: defaultSuite, ...options.blob })
+    await blob.start()
   } catch (err) {
+    await blob?.stop().catch(() => undefined)
     await messaging?.stop().catch(() => undefined)
     await auth?.stop().catch(() => undefined)
     await node.stop().catch(() => undefined)
@@ -112,11 +122,13 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
   }
   const authService = auth
   const messagingService = messaging
+  const blobService = blob
 
   return {
     node,
     auth: authService,
     messaging: messagingService,
+    blob: blobService,
     async connect(target, opts = {}) {
       const addr = typeof target === 'string' ? multiaddr(target) : target
       const connection = await node.libp2p.dial(addr, opts.signal === undefined ? {} : { signal: opts.signal })
@@ -128,6 +140,7 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
       return peer
     },
     async stop() {
+      await blobService.stop().catch(() => undefined)
       await messagingService.stop().catch(() => undefined)
       await authService.stop().catch(() => undefined)
       await node.stop()
