@@ -40,7 +40,11 @@ import type { LoadedIdentity } from '../storage/identity-store.js'
 import { openDatabase } from '../db/index.js'
 import type { ParleyDatabase } from '../db/index.js'
 import type { Contact as StoredContact } from '../db/index.js'
-import { announceNetwork } from '../network/announce.js'
+import { announceNetwork, peerInfoFromKeyState } from '../network/announce.js'
+import { decodeFileOffer, encodeFileOffer, sanitizeFileName, transferIdHex } from '../network/file-offer.js'
+import type { FileOffer } from '../network/file-offer.js'
+import { mkdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { frameStream } from '../network/frames.js'
 import { gated } from '../network/gate.js'
 import { createParleyNetwork } from '../network/parley-network.js'
@@ -49,7 +53,7 @@ import { loadOrCreatePeerKey } from '../network/peer-key.js'
 import type { AuthenticatedPeer } from '../network/types.js'
 import { credentialsRequired, loadCredentials, readAgentConfig, trustPolicyFromConfig } from './config.js'
 import { decodePayload, encodePayload } from './payload.js'
-import type { Agent, AgentEventName, AgentEvents, AgentOptions, AgentStatus, Contact, HistoryMessage, MessageState, SendResult } from './types.js'
+import type { Agent, AgentEventName, AgentEvents, AgentOptions, AgentStatus, Contact, FileInfo, HistoryMessage, MessageState, SendResult } from './types.js'
 
 /** The protocol serving a compact invite's KEL and bundle to the holder of its token. */
 export const INVITE_FETCH_PROTOCOL = '/parley/invite/1.0.0'
@@ -102,6 +106,8 @@ class ParleyAgent implements Agent {
   readonly #seen = new Map<string, Uint8Array>()
   readonly #served = new Map<string, ServedInvite>()
   readonly #authenticated = new Set<string>()
+  /** Transfers we serve: id → file name (for progress events). */
+  readonly #uploads = new Map<string, string>()
   #did: string | undefined
   #announcing: Promise<void> = Promise.resolve()
   #started = false
@@ -182,6 +188,14 @@ class ParleyAgent implements Agent {
         })
         const net = this.#net
         net.messaging.addEventListener('delivery', (e) => void this.#onDelivery(e.id, e.to, e.state))
+        net.blob.on('upload-progress', (p) => {
+          const name = this.#uploads.get(p.transferId) ?? ''
+          this.#events.emit('file.progress', { transferId: p.transferId, peer: p.to, name, bytes: p.bytes, total: p.total, direction: 'out' })
+        })
+        net.blob.on('upload-done', (d) => {
+          this.#events.emit('file.done', { transferId: d.transferId, peer: d.to, name: this.#uploads.get(d.transferId) ?? '', direction: 'out' })
+          this.#uploads.delete(d.transferId)
+        })
         await net.node.libp2p.handle(INVITE_FETCH_PROTOCOL, gated(net.auth, (stream, _c, peer) => this.#serveInvite(stream, peer)), { maxInboundStreams: 4, runOnLimitedConnection: true })
         net.node.libp2p.addEventListener('self:peer:update', () => {
           this.#announce()
@@ -374,6 +388,15 @@ class ParleyAgent implements Agent {
       if (contact !== undefined && state !== undefined) await db.contacts.put({ ...strip(contact), kel: payload.kel })
       return
     }
+    if (payload.t === 'file') {
+      const offer = decodeFileOffer(payload.offer)
+      const info = fileInfo(offer, 'offered')
+      await db.history.append({ peer: item.peer, direction: 'in', id, kind: 'file', body: encodeFileBody(info), timestamp: payload.at, state: 'received' })
+      emitted.push({ id, peer: item.peer, direction: 'in', from: item.peer, file: info, at: new Date(payload.at) })
+      // Fetched after the commit (the ack must not wait for the file).
+      queueMicrotask(() => void this.#fetchFile(item.peer, id, offer))
+      return
+    }
     if (payload.t === 'text') {
       await db.history.append({ peer: item.peer, direction: 'in', id, kind: 'text', body: new TextEncoder().encode(payload.text), timestamp: payload.at, state: 'received' })
       emitted.push({ id, peer: item.peer, direction: 'in', from: item.peer, text: payload.text, at: new Date(payload.at) })
@@ -538,8 +561,64 @@ class ParleyAgent implements Agent {
     }
   }
 
-  async sendFile(_ref: string, _path: string): Promise<SendResult & { transferId: string }> {
-    throw new ParleyError('UNSUPPORTED', 'agent: file transfer is not wired into the agent yet')
+  async sendFile(ref: string, path: string, opts: { wait?: boolean } = {}): Promise<SendResult & { transferId: string }> {
+    const c = await this.#resolveContact(ref)
+    const net = this.#requireNet()
+    const offer = await net.blob.offer(c.did, path)
+    const transferId = transferIdHex(offer.transferId)
+    this.#uploads.set(transferId, offer.name)
+    const at = this.#now().getTime()
+    const outgoing = await this.#manager.send(c.did, encodePayload({ t: 'file', offer: encodeFileOffer(offer), at }))
+    const [id] = await this.#queue(outgoing)
+    if (id === undefined) throw new ParleyError('INTERNAL', 'agent: nothing was queued')
+    const info = fileInfo(offer, 'offered')
+    await this.#requireDb().history.append({ peer: c.did, direction: 'out', id, kind: 'file', body: encodeFileBody(info), timestamp: at, state: 'queued' })
+    this.#events.emit('message', { id, peer: c.did, direction: 'out', from: this.did, file: info, at: new Date(at), state: 'queued' })
+    if (opts.wait === true) {
+      await new Promise<void>((resolve) => {
+        const offDone = net.blob.on('upload-done', (d) => {
+          if (d.transferId === transferId) finish()
+        })
+        const offCancel = net.blob.on('upload-cancelled', (d) => {
+          if (d.transferId === transferId) finish()
+        })
+        function finish(): void {
+          offDone()
+          offCancel()
+          resolve()
+        }
+      })
+    }
+    return { id, state: 'queued', transferId }
+  }
+
+  /** Fetches an offered file into the home's downloads folder, with progress events. */
+  async #fetchFile(peer: string, messageId: string, offer: FileOffer): Promise<void> {
+    const net = this.#net
+    const db = this.#db
+    if (net === undefined || db === undefined) return
+    const transferId = transferIdHex(offer.transferId)
+    try {
+      const state = await this.#keyStateOf(peer)
+      const connection = net.node.libp2p.getConnections().find((conn) => net.auth.peerOf(conn)?.did === peer)
+      const source = connection ?? (state === undefined ? undefined : peerInfoFromKeyState(state).peerId)
+      if (source === undefined) throw new ParleyError('MSG_PEER_UNREACHABLE', `agent: no way to reach ${peer} for the file`)
+      const dir = join(this.#home.dir, DOWNLOADS_DIR)
+      await mkdir(dir, { recursive: true, mode: 0o700 })
+      const dest = await freePath(dir, sanitizeFileName(offer.name))
+      const transfer = net.blob.receive(offer, source, dest, { sender: peer })
+      transfer.on('progress', (p) => this.#events.emit('file.progress', { transferId, peer, name: offer.name, bytes: p.bytes, total: p.total, direction: 'in' }))
+      await transfer.wait()
+      const ref = { peer, direction: 'in' as const, id: messageId }
+      const entry = await db.history.get(ref)
+      if (entry !== undefined) {
+        await db.history.delete(ref)
+        await db.history.append({ ...entry, body: encodeFileBody({ ...fileInfo(offer, 'done'), path: dest }) })
+      }
+      this.#events.emit('file.done', { transferId, peer, name: offer.name, path: dest, direction: 'in' })
+    } catch (err) {
+      this.#events.emit('error', wrapError(err, 'INTERNAL', `agent: receiving ${offer.name} from ${peer} failed`))
+    }
   }
 
   async introduce(a: string, b: string): Promise<void> {
@@ -558,7 +637,7 @@ class ParleyAgent implements Agent {
         if (opts.before !== undefined && e.timestamp >= opts.before.getTime()) continue
         const base = { id: e.id, peer: e.peer, direction: e.direction, from: e.direction === 'in' ? e.peer : this.did, at: new Date(e.timestamp) }
         const state = e.state === 'received' || e.state === 'read' ? undefined : e.state
-        out.push({ ...base, ...(e.kind === 'text' ? { text: new TextDecoder().decode(e.body) } : {}), ...(state === undefined ? {} : { state }) })
+        out.push({ ...base, ...(e.kind === 'text' ? { text: new TextDecoder().decode(e.body) } : { file: decodeFileBody(e.body) }), ...(state === undefined ? {} : { state }) })
       }
     }
     return out.sort((x, y) => x.at.getTime() - y.at.getTime())
@@ -586,6 +665,32 @@ class ParleyAgent implements Agent {
     this.#identity = await this.#ids.rotateIdentity(this.#keystore(), this.#now())
     await this.#tellContacts()
   }
+}
+
+const DOWNLOADS_DIR = 'downloads'
+
+function fileInfo(offer: FileOffer, state: FileInfo['state']): FileInfo {
+  return { transferId: transferIdHex(offer.transferId), name: offer.name, size: offer.size, sha256: toHex(offer.sha256), state }
+}
+
+/** A file message in the history: its info as JSON (sealed by the store like any body). */
+function encodeFileBody(info: FileInfo): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(info))
+}
+
+function decodeFileBody(body: Uint8Array): FileInfo {
+  return JSON.parse(new TextDecoder().decode(body)) as FileInfo
+}
+
+/** `dir/name`, or `dir/name (2)`, … when taken (also by a partial download). */
+async function freePath(dir: string, name: string): Promise<string> {
+  for (let i = 1; i < 10_000; i++) {
+    const candidate = join(dir, i === 1 ? name : `${name} (${i})`)
+    const taken = await stat(candidate).then(() => true, () => false)
+    const partial = await stat(`${candidate}.part`).then(() => true, () => false)
+    if (!taken && !partial) return candidate
+  }
+  throw new ParleyError('LIMIT_EXCEEDED', `agent: too many files named ${name}`)
 }
 
 function strip(c: StoredContact): Omit<StoredContact, 'addedAt' | 'updatedAt'> {

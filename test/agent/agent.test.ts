@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAgent } from '../../src/agent/agent.js'
@@ -77,6 +78,29 @@ test('compact invite, authentication, chat both ways, key rotation, history', as
     history.map((m) => `${m.direction}:${m.text}`),
     ['out:hello Alice', 'in:hi Bob', 'in:after rotation', 'out:still here'],
   )
+  // A file, Bob → Alice: progress on both sides, the hash checked, the history updated.
+  const src = join(root, 'report.bin')
+  const content = randomBytes(3 * 1024 * 1024 + 17)
+  await writeFile(src, content)
+  const progressIn: number[] = []
+  alice.on('file.progress', (p) => {
+    if (p.direction === 'in') progressIn.push(p.bytes)
+  })
+  const received = new Promise<string>((resolve) => {
+    alice.on('file.done', (d) => {
+      if (d.direction === 'in' && d.path !== undefined) resolve(d.path)
+    })
+  })
+  const offered = await bob.sendFile('alice', src)
+  assert.match(offered.transferId, /^[0-9a-f]{32}$/)
+  const path = await received
+  assert.deepEqual(await readFile(path), content)
+  assert.ok(progressIn.length > 0 && progressIn.at(-1) === content.length)
+  const files = (await alice.history({ peer: bob.did })).filter((m) => m.file !== undefined)
+  assert.equal(files.length, 1)
+  assert.equal(files[0]?.file?.state, 'done')
+  assert.equal(files[0]?.file?.sha256, createHash('sha256').update(content).digest('hex'))
+
   const status = await alice.status()
   assert.equal(status.did, alice.did)
   assert.ok(status.sessions >= 1)
