@@ -5,13 +5,15 @@
  * Suites: crypto (primitives on native vs portable side by side, hybrid
  * sign/verify and KEM, 100-event KEL verification), sessions (PQXDH and the
  * double ratchet beside libsignal: establishment, one-way, ping-pong, 64 KiB,
- * wire sizes).
+ * wire sizes), floor (where one establishment's time goes, and the floor of
+ * the primitive calls the protocol requires: bench/establish-floor.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import type { BenchRow } from './harness.js'
 import { runCryptoBench } from './crypto.js'
+import { runFloorBench } from './establish-floor.js'
 import { runIdentityBench } from './identity.js'
 import { runSessionsBench } from './sessions.js'
 import { runNetworkBench } from './network.js'
@@ -20,6 +22,7 @@ const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   crypto: async () => [...(await runCryptoBench()), ...(await runIdentityBench())],
   sessions: runSessionsBench,
   network: runNetworkBench,
+  floor: runFloorBench,
 }
 
 function formatValue(v: number | null): string {

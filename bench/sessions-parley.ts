@@ -10,7 +10,8 @@
  *   the ratchet, encrypts 100 bytes and frames the first message; Bob decodes
  *   it and runs `respond` (signature check, decapsulations, one-time prekeys
  *   consumed) with the ratchet decryption in `confirm`. Bob's bundles are
- *   made ahead, outside the timed region (each has its own one-time
+ *   made ahead, outside the timed region (`prepareEstablish`, which the
+ *   harness calls before each batch; each bundle has its own one-time
  *   prekeys); the libsignal figure this is set beside excludes Bob's prekey
  *   making too.
  * - `oneWay100()`, `pingPong100()`, `large64k()`: ratchetEncrypt by one side
@@ -21,7 +22,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { RATCHET_MAX_CHAIN_LENGTH } from '../src/constants.js'
-import { defaultSuite as suite } from '../src/crypto/index.js'
+import { defaultSuite } from '../src/crypto/index.js'
+import type { Suite } from '../src/crypto/index.js'
 import { createIdentity } from '../src/identity/index.js'
 import type { Identity } from '../src/identity/index.js'
 import { createBundle, encodeBundle, decodeBundle } from '../src/session/bundle.js'
@@ -43,6 +45,8 @@ export interface ParleySizes {
 }
 
 export interface ParleyBench {
+  /** Makes Bob's bundles for the next `n` establishments ahead (outside the timed region). */
+  prepareEstablish(n: number): Promise<void>
   establish(): Promise<void>
   oneWay100(): void
   pingPong100(): void
@@ -58,7 +62,8 @@ interface Pair {
 const own = (id: Identity) => ({ state: id.state, secrets: id.secrets })
 const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)
 
-export async function createParleyBench(): Promise<ParleyBench> {
+/** `suite` defaults to the native one; the floor computation (bench/establish-floor.ts) passes a counting one. */
+export async function createParleyBench(suite: Suite = defaultSuite): Promise<ParleyBench> {
   const now = new Date()
   const alice = createIdentity(suite, { name: 'alice', now })
   const bob = createIdentity(suite, { name: 'bob', now })
@@ -68,12 +73,13 @@ export async function createParleyBench(): Promise<ParleyBench> {
   const large = new Uint8Array(randomBytes(LARGE_MESSAGE_BYTES))
   const resolve = async (): Promise<typeof alice.state> => alice.state
 
-  // Bundles with fresh one-time prekeys, made ahead (outside timed regions).
+  // Bundles with fresh one-time prekeys, made ahead (outside timed regions:
+  // the harness calls prepareEstablish before each timed batch).
   const pool: Uint8Array[] = []
   async function refill(n: number): Promise<void> {
     for (let i = 0; i < n; i++) pool.push(encodeBundle(await createBundle(suite, { ours: own(bob), prekeys, now, oneTime: true })))
   }
-  await refill(600)
+  await refill(16)
 
   /** One full first contact; returns both ratchet states and the first-message size. */
   async function firstContact(plaintext: Uint8Array, bundleBytes: Uint8Array): Promise<{ pair: Pair; firstMessage: number }> {
@@ -129,7 +135,11 @@ export async function createParleyBench(): Promise<ParleyBench> {
   let turn = true
 
   return {
+    async prepareEstablish(n: number) {
+      if (pool.length < n) await refill(n - pool.length)
+    },
     async establish() {
+      // Only when the caller did not prepare enough (then the bundle's making is timed too).
       if (pool.length === 0) await refill(1)
       await firstContact(small, pool.pop() as Uint8Array)
     },

@@ -759,3 +759,11 @@ export const AGENT_SEND_WAIT_MS = 10_000
 export const AGENT_INVITE_FETCH_MAX_BYTES = 512 * 1024
 /** Served compact invites kept at most (older ones are dropped first). */
 export const AGENT_MAX_SERVED_INVITES = 256
+
+// --- demo and e2e (helper H) ---
+/** How often a node checks, before authenticating to its relay, that its KEL lists its peer id yet (a fresh agent announces it just after start). */
+export const RELAY_CLIENT_AUTH_RETRY_MS = 250
+/** Checks before a node gives up authenticating to a relay on this connection (its circuits then keep the default limits). */
+export const RELAY_CLIENT_AUTH_MAX_ATTEMPTS = 40
+/** How long `parley daemon --relay` waits for its relay reservations and relay authentication before printing its ready line anyway. */
+export const DAEMON_RELAY_READY_TIMEOUT_MS = 15_000

@@ -17,6 +17,11 @@
  *
  * The native backend cannot take fixed ML-KEM randomness, so fixed
  * `randomness` works on the portable backend only (vectors and cross-checks).
+ *
+ * `kemDecapsulateAs` (decapsulation with a long-lived identity key) takes its
+ * imported key from the suite's cache (key-cache.ts): the seed is expanded,
+ * both secrets imported and the public key derived once per secret key
+ * array.
  */
 import {
   HYBRID_KEM_SEED_LENGTH,
@@ -30,8 +35,17 @@ import {
 } from '../constants.js'
 import { isParleyError } from '../errors.js'
 import { assertLength, concatBytes, fail, uintBE, utf8, wipe } from './bytes.js'
+import type { SecretKeyCache } from './key-cache.js'
 import { decodeKey, encodeKey } from './keys.js'
-import type { CryptoBackend, KeyPair } from './types.js'
+import type { CryptoBackend, KeyPair, SecretKeyHandle } from './types.js'
+
+/** A hybrid KEM secret key imported into a backend: both component handles and the raw public key. */
+export interface ImportedKemKey {
+  /** pk0 ‖ pk1 = ML-KEM-768 ek (1184) ‖ X25519 public (32), raw. */
+  publicRaw: Uint8Array
+  mlKem768: SecretKeyHandle
+  x25519: SecretKeyHandle
+}
 
 /** Encapsulation randomness: ML-KEM `m` (32) || X25519 ephemeral secret (32). */
 export const HYBRID_KEM_RANDOMNESS_LENGTH = MLKEM_RANDOMNESS_LENGTH + X25519_KEY_LENGTH
@@ -116,28 +130,8 @@ export function kemEncapsulate(backend: CryptoBackend, publicKey: Uint8Array, ra
  * (FIPS 203 implicit rejection), never an error.
  */
 export function kemDecapsulate(backend: CryptoBackend, secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  return decapsulateChecked(backend, secretKey, ciphertext)
-}
-
-/**
- * `kemDecapsulate` as the holder of the typed `publicKey`: INVALID_ARGUMENT
- * when `secretKey` is not that key's. The check is free: the combiner
- * derives both public halves anyway.
- */
-export function kemDecapsulateAs(backend: CryptoBackend, secretKey: Uint8Array, publicKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  return decapsulateChecked(backend, secretKey, ciphertext, decodeKey('kemPublic', publicKey))
-}
-
-function decapsulateChecked(backend: CryptoBackend, secretKey: Uint8Array, ciphertext: Uint8Array, expectedPublic?: Uint8Array): Uint8Array {
   const seed = decodeKey('kemSecret', secretKey)
-  let ct: Uint8Array
-  try {
-    ct = decodeKey('kemCiphertext', ciphertext)
-  } catch (err) {
-    return fail('KEM_FAILED', 'decapsulate', 'malformed ciphertext', err)
-  }
-  const ct0 = ct.subarray(0, MLKEM768_CIPHERTEXT_LENGTH)
-  const ct1 = ct.subarray(MLKEM768_CIPHERTEXT_LENGTH)
+  const { ct0, ct1 } = splitCiphertext(ciphertext)
   const { expanded, mlKemSeed, x25519Secret } = expandSeed(backend, seed)
   let ss0: Uint8Array | undefined
   let ss1: Uint8Array | undefined
@@ -146,16 +140,75 @@ function decapsulateChecked(backend: CryptoBackend, secretKey: Uint8Array, ciphe
     ss0 = kem.sharedSecret
     const dh = backend.x25519WithPublicKey(x25519Secret, ct1)
     ss1 = dh.sharedSecret
-    if (expectedPublic !== undefined && !backend.timingSafeEqual(concatBytes(kem.publicKey, dh.ownPublicKey), expectedPublic)) {
-      fail('INVALID_ARGUMENT', 'decapsulateAs', 'the secret key is not the public key\'s')
-    }
     return combine(backend, ss0, ss1, ct0, kem.publicKey, ct1, dh.ownPublicKey)
   } catch (err) {
-    if (isParleyError(err, 'X25519_ZERO_SHARED') || isParleyError(err, 'KEM_FAILED')) {
-      return fail('KEM_FAILED', 'decapsulate', 'malformed ciphertext', err)
-    }
-    throw err
+    return malformed(err)
   } finally {
     wipe(expanded, ss0, ss1)
   }
+}
+
+/** Expands a KEM seed and imports both secrets (ML-KEM-768 key expansion, X25519 scalar). */
+function importKemKey(backend: CryptoBackend, seed: Uint8Array): ImportedKemKey {
+  const { expanded, mlKemSeed, x25519Secret } = expandSeed(backend, seed)
+  try {
+    const mlKem768 = backend.importSecretKey('ml-kem-768', mlKemSeed)
+    const x25519 = backend.importSecretKey('x25519', x25519Secret)
+    return { publicRaw: concatBytes(backend.mlKem768PublicKey(mlKem768), backend.x25519PublicKey(x25519)), mlKem768, x25519 }
+  } finally {
+    wipe(expanded)
+  }
+}
+
+/**
+ * `kemDecapsulate` as the holder of the typed `publicKey`: INVALID_ARGUMENT
+ * when `secretKey` is not that key's (checked after the decapsulation, so a
+ * malformed ciphertext is KEM_FAILED first, as on `kemDecapsulate`). The
+ * imported key comes from `keys` (the suite's cache, key-cache.ts).
+ */
+export function kemDecapsulateAs(
+  backend: CryptoBackend,
+  keys: SecretKeyCache<ImportedKemKey>,
+  secretKey: Uint8Array,
+  publicKey: Uint8Array,
+  ciphertext: Uint8Array,
+): Uint8Array {
+  const expected = decodeKey('kemPublic', publicKey)
+  const seed = decodeKey('kemSecret', secretKey)
+  const { ct0, ct1 } = splitCiphertext(ciphertext)
+  const key = keys.get(secretKey, () => importKemKey(backend, seed))
+  let ss0: Uint8Array | undefined
+  let ss1: Uint8Array | undefined
+  try {
+    ss0 = backend.mlKem768Decapsulate(key.mlKem768, ct0)
+    ss1 = backend.x25519(key.x25519, ct1)
+  } catch (err) {
+    wipe(ss0)
+    return malformed(err)
+  }
+  try {
+    if (!backend.timingSafeEqual(key.publicRaw, expected)) fail('INVALID_ARGUMENT', 'decapsulateAs', 'the secret key is not the public key\'s')
+    return combine(backend, ss0, ss1, ct0, key.publicRaw.subarray(0, MLKEM768_PUBLIC_KEY_LENGTH), ct1, key.publicRaw.subarray(MLKEM768_PUBLIC_KEY_LENGTH))
+  } finally {
+    wipe(ss0, ss1)
+  }
+}
+
+/** The two halves of a typed hybrid ciphertext; KEM_FAILED when it is malformed. */
+function splitCiphertext(ciphertext: Uint8Array): { ct0: Uint8Array; ct1: Uint8Array } {
+  let ct: Uint8Array
+  try {
+    ct = decodeKey('kemCiphertext', ciphertext)
+  } catch (err) {
+    return fail('KEM_FAILED', 'decapsulate', 'malformed ciphertext', err)
+  }
+  return { ct0: ct.subarray(0, MLKEM768_CIPHERTEXT_LENGTH), ct1: ct.subarray(MLKEM768_CIPHERTEXT_LENGTH) }
+}
+
+/** A small-order X25519 half or a refused ML-KEM ciphertext is a malformed ciphertext (KEM_FAILED); anything else propagates. */
+function malformed(err: unknown): never {
+  if (isParleyError(err, 'X25519_ZERO_SHARED') || isParleyError(err, 'KEM_FAILED')) {
+    return fail('KEM_FAILED', 'decapsulate', 'malformed ciphertext', err)
+  }
+  throw err
 }

@@ -21,6 +21,10 @@
  * Key generation: a 32-byte seed is expanded with HKDF-SHA-256 (RFC 5869,
  * info = LABELS.sigKeySeed) into the Ed25519 seed and the ML-DSA-65 seed ξ;
  * the secret key stores those two seeds.
+ *
+ * `hybridSignAs` (the signatures of a long-lived identity key) takes its
+ * imported key from the suite's cache (key-cache.ts): both seeds are
+ * imported, and the public key derived, once per secret key array.
  */
 import {
   ED25519_PUBLIC_KEY_LENGTH,
@@ -31,9 +35,18 @@ import {
   MLDSA65_SEED_LENGTH,
 } from '../constants.js'
 import { assertBytes, assertLength, concatBytes, fail, utf8, wipe } from './bytes.js'
+import type { SecretKeyCache } from './key-cache.js'
 import { KEY_TYPES, decodeKey, encodeKey } from './keys.js'
 import { encodeLabel } from './labels.js'
-import type { CryptoBackend, KeyPair } from './types.js'
+import type { CryptoBackend, KeyPair, SecretKeyHandle } from './types.js'
+
+/** A hybrid signing secret key imported into a backend: both component handles and the raw public key. */
+export interface ImportedSigningKey {
+  /** Ed25519 public (32) ‖ ML-DSA-65 public (1952), raw. */
+  publicRaw: Uint8Array
+  ed25519: SecretKeyHandle
+  mlDsa65: SecretKeyHandle
+}
 
 const SIGNATURE_PREFIX = utf8(LABELS.hybridSignature)
 const SEED_INFO = utf8(LABELS.sigKeySeed)
@@ -80,22 +93,35 @@ export function hybridSign(backend: CryptoBackend, secretKey: Uint8Array, label:
   return encodeKey('signature', concatBytes(ed, ml))
 }
 
+/** Imports both seeds of a raw signing secret key (an ML-DSA seed's import is a key expansion). */
+function importSigningKey(backend: CryptoBackend, secretRaw: Uint8Array): ImportedSigningKey {
+  const ed25519 = backend.importSecretKey('ed25519', secretRaw.subarray(0, ED25519_SEED_LENGTH))
+  const mlDsa65 = backend.importSecretKey('ml-dsa-65', secretRaw.subarray(ED25519_SEED_LENGTH))
+  return { publicRaw: concatBytes(backend.ed25519PublicKey(ed25519), backend.mlDsa65PublicKey(mlDsa65)), ed25519, mlDsa65 }
+}
+
 /**
  * `hybridSign` as the holder of `publicKey`: INVALID_ARGUMENT when
- * `secretKey` is not that key's. Each seed is imported once, for its public
- * key and its signature (an ML-DSA seed's import is a key expansion); a
- * signature made with the wrong key is dropped, never returned.
+ * `secretKey` is not that key's, checked before anything is signed. The
+ * imported key comes from `keys` (the suite's cache, key-cache.ts): the
+ * seeds are imported once per secret key array, not once per signature.
  */
-export function hybridSignAs(backend: CryptoBackend, secretKey: Uint8Array, publicKey: Uint8Array, label: string, message: Uint8Array): Uint8Array {
+export function hybridSignAs(
+  backend: CryptoBackend,
+  keys: SecretKeyCache<ImportedSigningKey>,
+  secretKey: Uint8Array,
+  publicKey: Uint8Array,
+  label: string,
+  message: Uint8Array,
+): Uint8Array {
   const secretRaw = decodeKey('signingSecret', secretKey)
   const publicRaw = decodeKey('signingPublic', publicKey)
   const m = signatureMessage('signAs', label, message)
-  const ed = backend.ed25519SignWithPublicKey(secretRaw.subarray(0, ED25519_SEED_LENGTH), m)
-  const ml = backend.mlDsa65SignWithPublicKey(secretRaw.subarray(ED25519_SEED_LENGTH), m)
-  if (!backend.timingSafeEqual(concatBytes(ed.publicKey, ml.publicKey), publicRaw)) {
+  const key = keys.get(secretKey, () => importSigningKey(backend, secretRaw))
+  if (!backend.timingSafeEqual(key.publicRaw, publicRaw)) {
     fail('INVALID_ARGUMENT', 'signAs', 'the secret key is not the public key\'s')
   }
-  return encodeKey('signature', concatBytes(ed.signature, ml.signature))
+  return encodeKey('signature', concatBytes(backend.ed25519Sign(key.ed25519, m), backend.mlDsa65Sign(key.mlDsa65, m)))
 }
 
 /**

@@ -5,12 +5,21 @@
  * secret-key handles, and the Buffer/Uint8Array boundary. Secret key objects
  * are never cached here: an OpenSSL key object cannot be wiped from
  * JavaScript, so it lives no longer than one call — or, for a key used more
- * than once, as long as the `SecretKeyHandle` its owner holds with the key.
+ * than once, as long as the `SecretKeyHandle` its owner holds with the key
+ * (the suite's identity-key cache, key-cache.ts, is such an owner).
  */
 import { Buffer } from 'node:buffer'
 import { createPrivateKey, createPublicKey, createSecretKey } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { AES256_KEY_LENGTH, MLKEM768_EXPANDED_SECRET_KEY_LENGTH, MLKEM768_SEED_LENGTH, NATIVE_PUBLIC_KEY_CACHE_ENTRIES, X25519_KEY_LENGTH } from '../constants.js'
+import {
+  AES256_KEY_LENGTH,
+  ED25519_SEED_LENGTH,
+  MLDSA65_SEED_LENGTH,
+  MLKEM768_EXPANDED_SECRET_KEY_LENGTH,
+  MLKEM768_SEED_LENGTH,
+  NATIVE_PUBLIC_KEY_CACHE_ENTRIES,
+  X25519_KEY_LENGTH,
+} from '../constants.js'
 import { assertLength, fail } from './bytes.js'
 import type { SecretKeyAlgorithm, SecretKeyHandle } from './types.js'
 
@@ -106,6 +115,14 @@ class NativeSecretKeyHandle implements SecretKeyHandle {
   }
 }
 
+/** The asymmetric algorithms a handle can hold: node's format and the raw length of each. */
+const ASYMMETRIC_SECRETS = {
+  x25519: { format: 'raw-private', length: X25519_KEY_LENGTH },
+  ed25519: { format: 'raw-private', length: ED25519_SEED_LENGTH },
+  'ml-dsa-65': { format: 'raw-seed', length: MLDSA65_SEED_LENGTH },
+  'ml-kem-768': { format: 'raw-seed', length: MLKEM768_SEED_LENGTH },
+} as const
+
 /** `CryptoBackend.importSecretKey` of the native backend. */
 export function importSecretHandle(algorithm: SecretKeyAlgorithm, key: Uint8Array): SecretKeyHandle {
   const op = 'importSecretKey'
@@ -113,16 +130,26 @@ export function importSecretHandle(algorithm: SecretKeyAlgorithm, key: Uint8Arra
     assertLength(op, 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
     return new NativeSecretKeyHandle(algorithm, createSecretKey(key))
   }
-  if (algorithm === 'x25519') {
-    assertLength(op, 'key', key, X25519_KEY_LENGTH, 'KEY_INVALID')
-    return new NativeSecretKeyHandle(algorithm, importSecret(op, 'x25519', 'raw-private', key))
-  }
-  return fail('INVALID_ARGUMENT', op, `unknown algorithm ${JSON.stringify(algorithm)}`)
+  if (!Object.hasOwn(ASYMMETRIC_SECRETS, algorithm)) return fail('INVALID_ARGUMENT', op, `unknown algorithm ${JSON.stringify(algorithm)}`)
+  const spec = ASYMMETRIC_SECRETS[algorithm]
+  assertLength(op, 'key', key, spec.length, 'KEY_INVALID')
+  return new NativeSecretKeyHandle(algorithm, importSecret(op, algorithm, spec.format, key))
 }
 
 /** The key object of a handle made by `importSecretHandle` for `algorithm`; KEY_INVALID for anything else. */
 export function keyObjectOf(op: string, algorithm: SecretKeyAlgorithm, handle: SecretKeyHandle): KeyObject {
   return NativeSecretKeyHandle.keyObject(op, algorithm, handle)
+}
+
+/**
+ * The key object of an asymmetric secret key given raw (checked and imported
+ * for this call) or as a handle of `type` (taken as it is).
+ */
+export function secretKeyObject(op: string, type: AsymmetricType, key: Uint8Array | SecretKeyHandle): KeyObject {
+  if (!(key instanceof Uint8Array)) return keyObjectOf(op, type, key)
+  const spec = ASYMMETRIC_SECRETS[type]
+  assertLength(op, type === 'x25519' ? 'secretKey' : 'seed', key, spec.length, 'KEY_INVALID')
+  return importSecret(op, type, spec.format, key)
 }
 
 /**

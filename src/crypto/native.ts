@@ -33,7 +33,6 @@ import {
   generateKeyPairSync,
   hash,
   hkdfSync,
-  randomFillSync,
   sign,
   timingSafeEqual,
   verify,
@@ -69,7 +68,8 @@ import {
 } from './backend-checks.js'
 import { assertBytes, assertLength, fail } from './bytes.js'
 import { isStrictEd25519PublicKey } from './ed25519-strict.js'
-import { buf, expandedMlKemSecretKey, exportPublic, importPublic, importSecret, importSecretHandle, keyObjectOf, own } from './native-keys.js'
+import { randomBytes } from './random-pool.js'
+import { buf, expandedMlKemSecretKey, exportPublic, importPublic, importSecret, importSecretHandle, keyObjectOf, own, secretKeyObject } from './native-keys.js'
 import type { Argon2Params, AssociatedData, CryptoBackend, SecretKeyHandle } from './types.js'
 
 /**
@@ -191,6 +191,16 @@ function importMlKemSecret(op: string, seed: Uint8Array, ciphertext: Uint8Array)
   return importSecret(op, 'ml-kem-768', 'raw-seed', seed)
 }
 
+/**
+ * The options of an ML-DSA sign/verify call: the key object itself when the
+ * FIPS 204 context is empty (as in every hybrid signature), else `{ key,
+ * context }`. node probes an options object with isKeyObject/isCryptoKey,
+ * which throw and catch internally: ~10 µs per call for nothing.
+ */
+function mlDsaKey(key: KeyObject, context: Uint8Array): KeyObject | { key: KeyObject; context: Buffer } {
+  return context.length === 0 ? key : { key, context: buf(context) }
+}
+
 function mlKemDecapsulate(op: string, key: KeyObject, ciphertext: Uint8Array): Uint8Array {
   try {
     // FIPS 203 Algorithm 21: implicit rejection, a wrong ciphertext still yields a secret.
@@ -205,7 +215,8 @@ export const nativeBackend: CryptoBackend = {
 
   randomBytes(length: number): Uint8Array {
     checkOutputLength('randomBytes', length)
-    return randomFillSync(new Uint8Array(length))
+    // Short requests (nonces) come from a pool, longer ones straight from the OS (random-pool.ts).
+    return randomBytes(length)
   },
 
   sha256(data: Uint8Array): Uint8Array {
@@ -302,15 +313,14 @@ export const nativeBackend: CryptoBackend = {
     return { ciphertext: exportPublic(privateKey), sharedSecret: x25519Agree(op, privateKey, publicKey) }
   },
 
-  ed25519PublicKey(seed: Uint8Array): Uint8Array {
-    assertLength('ed25519PublicKey', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
-    return exportPublic(importSecret('ed25519PublicKey', 'ed25519', 'raw-private', seed))
+  ed25519PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array {
+    return exportPublic(secretKeyObject('ed25519PublicKey', 'ed25519', seed))
   },
 
-  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
-    assertLength('ed25519Sign', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
+  ed25519Sign(seed: Uint8Array | SecretKeyHandle, message: Uint8Array): Uint8Array {
+    const key = secretKeyObject('ed25519Sign', 'ed25519', seed)
     assertBytes('ed25519Sign', 'message', message)
-    return own(sign(null, message, importSecret('ed25519Sign', 'ed25519', 'raw-private', seed)))
+    return own(sign(null, message, key))
   },
 
   ed25519SignWithPublicKey(seed: Uint8Array, message: Uint8Array) {
@@ -336,9 +346,8 @@ export const nativeBackend: CryptoBackend = {
     }
   },
 
-  mlKem768PublicKey(seed: Uint8Array): Uint8Array {
-    assertLength('mlKem768PublicKey', 'seed', seed, MLKEM768_SEED_LENGTH, 'KEY_INVALID')
-    return exportPublic(importSecret('mlKem768PublicKey', 'ml-kem-768', 'raw-seed', seed))
+  mlKem768PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array {
+    return exportPublic(secretKeyObject('mlKem768PublicKey', 'ml-kem-768', seed))
   },
 
   mlKem768ExpandedSecretKey(seed: Uint8Array): Uint8Array {
@@ -355,9 +364,12 @@ export const nativeBackend: CryptoBackend = {
     return { ciphertext: own(ciphertext), sharedSecret: own(sharedKey) }
   },
 
-  mlKem768Decapsulate(seed: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  mlKem768Decapsulate(seed: Uint8Array | SecretKeyHandle, ciphertext: Uint8Array): Uint8Array {
     const op = 'mlKem768Decapsulate'
-    return mlKemDecapsulate(op, importMlKemSecret(op, seed, ciphertext), ciphertext)
+    if (seed instanceof Uint8Array) return mlKemDecapsulate(op, importMlKemSecret(op, seed, ciphertext), ciphertext)
+    const key = keyObjectOf(op, 'ml-kem-768', seed)
+    assertLength(op, 'ciphertext', ciphertext, MLKEM768_CIPHERTEXT_LENGTH)
+    return mlKemDecapsulate(op, key, ciphertext)
   },
 
   mlKem768DecapsulateWithPublicKey(seed: Uint8Array, ciphertext: Uint8Array) {
@@ -366,19 +378,18 @@ export const nativeBackend: CryptoBackend = {
     return { publicKey: exportPublic(key), sharedSecret: mlKemDecapsulate(op, key, ciphertext) }
   },
 
-  mlDsa65PublicKey(seed: Uint8Array): Uint8Array {
-    assertLength('mlDsa65PublicKey', 'seed', seed, MLDSA65_SEED_LENGTH, 'KEY_INVALID')
-    return exportPublic(importSecret('mlDsa65PublicKey', 'ml-dsa-65', 'raw-seed', seed))
+  mlDsa65PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array {
+    return exportPublic(secretKeyObject('mlDsa65PublicKey', 'ml-dsa-65', seed))
   },
 
-  mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array): Uint8Array {
+  mlDsa65Sign(seed: Uint8Array | SecretKeyHandle, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array): Uint8Array {
     const op = 'mlDsa65Sign'
     if (randomness !== undefined) fail('UNSUPPORTED', op, 'node:crypto cannot sign with caller randomness')
-    assertLength(op, 'seed', seed, MLDSA65_SEED_LENGTH, 'KEY_INVALID')
+    const key = secretKeyObject(op, 'ml-dsa-65', seed)
     assertBytes(op, 'message', message)
     checkMlDsaContext(op, context)
     // FIPS 204 Algorithm 2 (hedged): M' = 0 || |ctx| || ctx || M, formatted by OpenSSL.
-    return own(sign(null, message, { key: importSecret(op, 'ml-dsa-65', 'raw-seed', seed), context: buf(context) }))
+    return own(sign(null, message, mlDsaKey(key, context)))
   },
 
   mlDsa65SignWithPublicKey(seed: Uint8Array, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array) {
@@ -388,7 +399,7 @@ export const nativeBackend: CryptoBackend = {
     assertBytes(op, 'message', message)
     checkMlDsaContext(op, context)
     const key = importSecret(op, 'ml-dsa-65', 'raw-seed', seed)
-    return { signature: own(sign(null, message, { key, context: buf(context) })), publicKey: exportPublic(key) }
+    return { signature: own(sign(null, message, mlDsaKey(key, context))), publicKey: exportPublic(key) }
   },
 
   mlDsa65Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context: Uint8Array = EMPTY): boolean {
@@ -400,7 +411,7 @@ export const nativeBackend: CryptoBackend = {
     // FIPS 204 Algorithm 3 step 1-2: wrong ctx or signature length is a failed verification.
     if (signature.length !== MLDSA65_SIGNATURE_LENGTH || context.length > MLDSA_MAX_CONTEXT_LENGTH) return false
     try {
-      return verify(null, message, { key: importPublic(op, 'ml-dsa-65', publicKey), context: buf(context) }, signature)
+      return verify(null, message, mlDsaKey(importPublic(op, 'ml-dsa-65', publicKey), context), signature)
     } catch {
       return false
     }

@@ -111,6 +111,15 @@ function joined(aad: AssociatedData): Uint8Array {
 /** The raw key of a raw key or of a portable handle for `algorithm`. */
 const keyBytes = PortableSecretKeyHandle.bytes
 
+/** The raw key length a handle of each algorithm is made from. */
+const HANDLE_KEY_LENGTHS: Readonly<Record<SecretKeyAlgorithm, number>> = {
+  'aes-256-gcm': AES256_KEY_LENGTH,
+  x25519: X25519_KEY_LENGTH,
+  ed25519: ED25519_SEED_LENGTH,
+  'ml-dsa-65': MLDSA65_SEED_LENGTH,
+  'ml-kem-768': MLKEM768_SEED_LENGTH,
+}
+
 /** ML-DSA-65 key pair from a 32-byte seed (FIPS 204 Algorithm 6, ML-DSA.KeyGen_internal). */
 function mlDsaKeys(op: string, seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } {
   assertLength(op, 'seed', seed, MLDSA65_SEED_LENGTH, 'KEY_INVALID')
@@ -203,8 +212,8 @@ export const portableBackend: CryptoBackend = {
 
   importSecretKey(algorithm: SecretKeyAlgorithm, key: Uint8Array): SecretKeyHandle {
     const op = 'importSecretKey'
-    if (algorithm !== 'aes-256-gcm' && algorithm !== 'x25519') fail('INVALID_ARGUMENT', op, `unknown algorithm ${JSON.stringify(algorithm)}`)
-    assertLength(op, 'key', key, algorithm === 'aes-256-gcm' ? AES256_KEY_LENGTH : X25519_KEY_LENGTH, 'KEY_INVALID')
+    if (!Object.hasOwn(HANDLE_KEY_LENGTHS, algorithm)) fail('INVALID_ARGUMENT', op, `unknown algorithm ${JSON.stringify(algorithm)}`)
+    assertLength(op, 'key', key, HANDLE_KEY_LENGTHS[algorithm], 'KEY_INVALID')
     return new PortableSecretKeyHandle(algorithm, key)
   },
 
@@ -276,15 +285,17 @@ export const portableBackend: CryptoBackend = {
     }
   },
 
-  ed25519PublicKey(seed: Uint8Array): Uint8Array {
-    assertLength('ed25519PublicKey', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
-    return ed25519.getPublicKey(seed)
+  ed25519PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array {
+    const raw = keyBytes('ed25519PublicKey', 'ed25519', seed)
+    assertLength('ed25519PublicKey', 'seed', raw, ED25519_SEED_LENGTH, 'KEY_INVALID')
+    return ed25519.getPublicKey(raw)
   },
 
-  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
-    assertLength('ed25519Sign', 'seed', seed, ED25519_SEED_LENGTH, 'KEY_INVALID')
+  ed25519Sign(seed: Uint8Array | SecretKeyHandle, message: Uint8Array): Uint8Array {
+    const raw = keyBytes('ed25519Sign', 'ed25519', seed)
+    assertLength('ed25519Sign', 'seed', raw, ED25519_SEED_LENGTH, 'KEY_INVALID')
     assertBytes('ed25519Sign', 'message', message)
-    return ed25519.sign(message, seed)
+    return ed25519.sign(message, raw)
   },
 
   ed25519SignWithPublicKey(seed: Uint8Array, message: Uint8Array) {
@@ -306,9 +317,10 @@ export const portableBackend: CryptoBackend = {
     }
   },
 
-  mlKem768PublicKey(seed: Uint8Array): Uint8Array {
-    assertLength('mlKem768PublicKey', 'seed', seed, MLKEM768_SEED_LENGTH, 'KEY_INVALID')
-    const { publicKey, secretKey } = ml_kem768.keygen(seed)
+  mlKem768PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array {
+    const raw = keyBytes('mlKem768PublicKey', 'ml-kem-768', seed)
+    assertLength('mlKem768PublicKey', 'seed', raw, MLKEM768_SEED_LENGTH, 'KEY_INVALID')
+    const { publicKey, secretKey } = ml_kem768.keygen(raw)
     wipe(secretKey)
     return publicKey
   },
@@ -332,22 +344,22 @@ export const portableBackend: CryptoBackend = {
     return { ciphertext: result.cipherText, sharedSecret: result.sharedSecret }
   },
 
-  mlKem768Decapsulate(seed: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    return mlKemDecapsulate('mlKem768Decapsulate', seed, ciphertext).sharedSecret
+  mlKem768Decapsulate(seed: Uint8Array | SecretKeyHandle, ciphertext: Uint8Array): Uint8Array {
+    return mlKemDecapsulate('mlKem768Decapsulate', keyBytes('mlKem768Decapsulate', 'ml-kem-768', seed), ciphertext).sharedSecret
   },
 
   mlKem768DecapsulateWithPublicKey(seed: Uint8Array, ciphertext: Uint8Array) {
     return mlKemDecapsulate('mlKem768DecapsulateWithPublicKey', seed, ciphertext)
   },
 
-  mlDsa65PublicKey(seed: Uint8Array): Uint8Array {
-    const { publicKey, secretKey } = mlDsaKeys('mlDsa65PublicKey', seed)
+  mlDsa65PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array {
+    const { publicKey, secretKey } = mlDsaKeys('mlDsa65PublicKey', keyBytes('mlDsa65PublicKey', 'ml-dsa-65', seed))
     wipe(secretKey)
     return publicKey
   },
 
-  mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array): Uint8Array {
-    return mlDsaSign('mlDsa65Sign', seed, message, context, randomness).signature
+  mlDsa65Sign(seed: Uint8Array | SecretKeyHandle, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array): Uint8Array {
+    return mlDsaSign('mlDsa65Sign', keyBytes('mlDsa65Sign', 'ml-dsa-65', seed), message, context, randomness).signature
   },
 
   mlDsa65SignWithPublicKey(seed: Uint8Array, message: Uint8Array, context: Uint8Array = EMPTY, randomness?: Uint8Array) {

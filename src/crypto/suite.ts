@@ -14,6 +14,9 @@
  * - seal/open: XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) with a fresh
  *   random 192-bit nonce, returned as nonce || ciphertext || tag; random
  *   nonces of that size are safe to use without a counter.
+ * - signAs/decapsulateAs: the calls made with an identity's long-lived keys;
+ *   each suite keeps their imported key objects per secret key array
+ *   (key-cache.ts, docs/crypto.md "Imported identity keys").
  *
  * @example
  * ```ts
@@ -28,6 +31,7 @@ import { DECRYPT_FAILED_MESSAGE } from '../errors.js'
 import { AEAD_TAG_LENGTH, AES256_KEY_LENGTH, AES_GCM_NONCE_LENGTH, SUITE_ID, XCHACHA20_NONCE_LENGTH } from '../constants.js'
 import { assertBytes, assertLength, concatBytes, fail, uintBE, utf8 } from './bytes.js'
 import { generateKemKey, kemDecapsulate, kemDecapsulateAs, kemEncapsulate } from './hybrid-kem.js'
+import type { ImportedKemKey } from './hybrid-kem.js'
 import {
   generateSigningKey,
   hybridSign,
@@ -37,10 +41,15 @@ import {
   splitSigningPublicKey,
   splitSigningSecretKey,
 } from './hybrid-signature.js'
+import type { ImportedSigningKey } from './hybrid-signature.js'
+import { SecretKeyCache } from './key-cache.js'
 import { encodeLabel, isKnownLabel } from './labels.js'
 import type { CryptoBackend, Suite } from './types.js'
 
 export function createSuite(backend: CryptoBackend): Suite {
+  // Identity keys imported once per secret key array, for signAs and decapsulateAs (key-cache.ts).
+  const signingKeys = new SecretKeyCache<ImportedSigningKey>(backend)
+  const kemKeys = new SecretKeyCache<ImportedKemKey>(backend)
   const suite: Suite = {
     id: SUITE_ID,
     backend,
@@ -69,7 +78,7 @@ export function createSuite(backend: CryptoBackend): Suite {
     generateSigningKey: (seed) => generateSigningKey(backend, seed),
     signingPublicKey: (secretKey) => signingPublicKey(backend, secretKey),
     sign: (secretKey, label, message) => hybridSign(backend, secretKey, label, message),
-    signAs: (secretKey, publicKey, label, message) => hybridSignAs(backend, secretKey, publicKey, label, message),
+    signAs: (secretKey, publicKey, label, message) => hybridSignAs(backend, signingKeys, secretKey, publicKey, label, message),
     verify: (publicKey, label, message, signature) => hybridVerify(backend, publicKey, label, message, signature),
     splitSigningPublicKey,
     splitSigningSecretKey,
@@ -77,7 +86,7 @@ export function createSuite(backend: CryptoBackend): Suite {
     generateKemKey: (seed) => generateKemKey(backend, seed),
     encapsulate: (publicKey) => kemEncapsulate(backend, publicKey),
     decapsulate: (secretKey, ciphertext) => kemDecapsulate(backend, secretKey, ciphertext),
-    decapsulateAs: (secretKey, publicKey, ciphertext) => kemDecapsulateAs(backend, secretKey, publicKey, ciphertext),
+    decapsulateAs: (secretKey, publicKey, ciphertext) => kemDecapsulateAs(backend, kemKeys, secretKey, publicKey, ciphertext),
 
     aesGcmSeal(key, nonce, plaintext, aad, into) {
       // A handle is checked by the backend: only an 'aes-256-gcm' one (32 bytes) is accepted.

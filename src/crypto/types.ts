@@ -27,12 +27,13 @@ export interface Argon2Params {
 export type AssociatedData = Uint8Array | readonly Uint8Array[]
 
 /** What a `SecretKeyHandle` can be made for. */
-export type SecretKeyAlgorithm = 'aes-256-gcm' | 'x25519'
+export type SecretKeyAlgorithm = 'aes-256-gcm' | 'x25519' | 'ed25519' | 'ml-dsa-65' | 'ml-kem-768'
 
 /**
  * A secret key imported into a backend once, for a key used more than once
- * (the ratchet's header keys and its current X25519 key): node:crypto
- * imports a raw key on every call otherwise. Opaque, and bound to the backend
+ * (the ratchet's header keys and its current X25519 key; the suite's cache
+ * of identity keys, key-cache.ts): node:crypto imports a raw key on every
+ * call otherwise, and for ML-DSA and ML-KEM an import is a key expansion. Opaque, and bound to the backend
  * and algorithm it was made for (any other refuses it with KEY_INVALID). The
  * native backend holds an OpenSSL key object, which JavaScript cannot wipe
  * (OpenSSL clears it when it is freed); the portable one a private copy,
@@ -56,7 +57,8 @@ export interface CryptoBackend {
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
   /**
    * Imports `key` once (`SecretKeyHandle`): 32 bytes for AES-256-GCM, a
-   * 32-byte X25519 secret key. KEY_INVALID for another length.
+   * 32-byte X25519 secret key, a 32-byte Ed25519 seed, a 32-byte ML-DSA-65
+   * seed ξ, a 64-byte ML-KEM-768 seed d ‖ z. KEY_INVALID for another length.
    */
   importSecretKey(algorithm: SecretKeyAlgorithm, key: Uint8Array): SecretKeyHandle
   /**
@@ -88,31 +90,35 @@ export interface CryptoBackend {
    * ephemeral secret, for vectors; without it the backend generates one.
    */
   x25519Encapsulate(publicKey: Uint8Array, randomness?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array }
-  ed25519PublicKey(seed: Uint8Array): Uint8Array
-  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array
+  /** The public key of a seed (raw, or an Ed25519 handle). */
+  ed25519PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array
+  ed25519Sign(seed: Uint8Array | SecretKeyHandle, message: Uint8Array): Uint8Array
   /** `ed25519Sign` that also returns the public key of `seed`, with one key import. */
   ed25519SignWithPublicKey(seed: Uint8Array, message: Uint8Array): { signature: Uint8Array; publicKey: Uint8Array }
   /** Strict RFC 8032 verification (canonical S, canonical A); false on any failure. */
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
-  mlKem768PublicKey(seed: Uint8Array): Uint8Array
+  /** The encapsulation key of a seed (raw, or an ML-KEM-768 handle). */
+  mlKem768PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array
   /** The expanded FIPS 203 decapsulation key (for vectors only). */
   mlKem768ExpandedSecretKey(seed: Uint8Array): Uint8Array
   /** `randomness` (32 bytes) is a test hook: only the portable backend honours it. */
   mlKem768Encapsulate(publicKey: Uint8Array, randomness?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array }
-  mlKem768Decapsulate(seed: Uint8Array, ciphertext: Uint8Array): Uint8Array
+  /** Decapsulation with a seed (raw, or an ML-KEM-768 handle). */
+  mlKem768Decapsulate(seed: Uint8Array | SecretKeyHandle, ciphertext: Uint8Array): Uint8Array
   /**
    * `mlKem768Decapsulate` that also returns the encapsulation key of `seed`,
    * with one key expansion: the hybrid KEM combiner binds the public key.
    */
   mlKem768DecapsulateWithPublicKey(seed: Uint8Array, ciphertext: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array }
-  mlDsa65PublicKey(seed: Uint8Array): Uint8Array
+  /** The public key of a seed (raw, or an ML-DSA-65 handle). */
+  mlDsa65PublicKey(seed: Uint8Array | SecretKeyHandle): Uint8Array
   /**
    * Hedged ML-DSA-65 signing (FIPS 204 Algorithm 2). `randomness` (32 bytes,
    * the `rnd` of Algorithm 2; all zero = the deterministic variant) is a test
    * hook for vectors: only the portable backend honours it, the native one
-   * throws UNSUPPORTED.
+   * throws UNSUPPORTED. `seed` raw, or an ML-DSA-65 handle.
    */
-  mlDsa65Sign(seed: Uint8Array, message: Uint8Array, context?: Uint8Array, randomness?: Uint8Array): Uint8Array
+  mlDsa65Sign(seed: Uint8Array | SecretKeyHandle, message: Uint8Array, context?: Uint8Array, randomness?: Uint8Array): Uint8Array
   /**
    * `mlDsa65Sign` that also returns the public key of `seed`, with one key
    * expansion (FIPS 204 ML-DSA.KeyGen_internal is most of a native signing
@@ -149,8 +155,10 @@ export interface Suite {
   sign(secretKey: Uint8Array, label: string, message: Uint8Array): Uint8Array
   /**
    * `sign` as the holder of `publicKey`: INVALID_ARGUMENT when `secretKey` is
-   * not that key's (a rotated-out or foreign key). Each seed is imported once
-   * for both the check and the signature.
+   * not that key's (a rotated-out or foreign key), before anything is signed.
+   * For a long-lived identity key: the suite keeps its imported key objects
+   * as long as the `secretKey` array lives, re-checked against the array's
+   * bytes at every call (key-cache.ts).
    */
   signAs(secretKey: Uint8Array, publicKey: Uint8Array, label: string, message: Uint8Array): Uint8Array
   /** True only when both component signatures verify. Malformed key -> throws KEY_INVALID. */
@@ -167,7 +175,8 @@ export interface Suite {
   decapsulate(secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array
   /**
    * `decapsulate` as the holder of `publicKey`: INVALID_ARGUMENT when
-   * `secretKey` is not that key's. Free: the combiner derives the public key anyway.
+   * `secretKey` is not that key's. For a long-lived identity key: imported
+   * once per `secretKey` array, as for `signAs` (key-cache.ts).
    */
   decapsulateAs(secretKey: Uint8Array, publicKey: Uint8Array, ciphertext: Uint8Array): Uint8Array
 

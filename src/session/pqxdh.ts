@@ -54,11 +54,15 @@ export interface InitiatorSecret extends SessionKeys {
 
 /** What the responder hands `initResponder` of the ratchet. Secret: wipe after use. */
 export interface ResponderSecret extends SessionKeys {
-  /** The signed prekey pair SPK_B (raw X25519). */
-  ourRatchetKey: X25519KeyPair
+  /**
+   * The signed prekey pair SPK_B (raw X25519), with the backend handle DH1
+   * was computed with: the ratchet takes it over instead of importing the
+   * same secret again.
+   */
+  ourRatchetKey: X25519KeyPair & { handle?: SecretKeyHandle }
 }
 
-/** X25519 with EK_A's handle, after the canonical check of the peer's key (x25519.ts). */
+/** X25519 with one of our key handles (EK_A, SPK_B), after the canonical check of the peer's key (x25519.ts). */
 function agree(suite: Suite, ek: SecretKeyHandle, publicKey: Uint8Array, what: string): Uint8Array {
   assertX25519Public(publicKey, what)
   return suite.backend.x25519(ek, publicKey)
@@ -231,7 +235,9 @@ export async function respond(suite: Suite, opts: RespondOptions): Promise<{ sec
   const scratch: Array<Uint8Array | undefined> = []
   let secret: ResponderSecret | undefined
   try {
-    const dh1 = x25519(suite, loaded.signed.secret, header.ephemeralKey, 'pqxdh: ephemeral key')
+    // SPK_B is imported once: for DH1, and as the ratchet's first sending key.
+    const spk = suite.backend.importSecretKey('x25519', loaded.signed.secret)
+    const dh1 = agree(suite, spk, header.ephemeralKey, 'pqxdh: ephemeral key')
     scratch.push(dh1)
     const dh2 = loaded.oneTime === undefined ? undefined : x25519(suite, loaded.oneTime.secret, header.ephemeralKey, 'pqxdh: ephemeral key')
     scratch.push(dh2)
@@ -250,7 +256,7 @@ export async function respond(suite: Suite, opts: RespondOptions): Promise<{ sec
       pqPrekey: loaded.pq.publicKey,
     })
     const keys = deriveSessionKeys(suite, { dh1, ...(dh2 === undefined ? {} : { dh2 }), kem1, kem2, transcriptHash: th })
-    secret = { ...keys, ourRatchetKey: { secretKey: loaded.signed.secret.slice(), publicKey: loaded.signed.publicKey.slice() } }
+    secret = { ...keys, ourRatchetKey: { secretKey: loaded.signed.secret.slice(), publicKey: loaded.signed.publicKey.slice(), handle: spk } }
     if (opts.confirm !== undefined) await opts.confirm(secret, theirs)
     await commit(prekeys, replay, header, keys.sessionId, replayExpiresAt, now)
     return { secret, theirs }
@@ -288,6 +294,7 @@ export function wipeResponderSecret(secret: ResponderSecret | undefined): void {
   if (secret === undefined) return
   secret.sharedSecret.fill(0)
   secret.ourRatchetKey.secretKey.fill(0)
+  delete secret.ourRatchetKey.handle
 }
 
 /** Overwrites the shared secret of an initiator secret. */

@@ -147,3 +147,44 @@ test('key import keeps its refusals (KEY_INVALID, cause chained) and leaves Erro
   })()
   assert.ok(err instanceof Error && typeof err.stack === 'string' && err.stack.includes('\n    at '), 'the ParleyError itself has its stack')
 })
+
+test('Ed25519, ML-DSA-65 and ML-KEM-768 handles: the same results as the raw seed, on both backends; bound to their algorithm', () => {
+  const edSeed = bytes(32, 11)
+  const dsaSeed = bytes(32, 12)
+  const kemSeed = bytes(64, 13)
+  const message = utf8('signed with a handle')
+  for (const b of backends) {
+    const ed = b.importSecretKey('ed25519', edSeed)
+    assert.deepEqual(b.ed25519PublicKey(ed), b.ed25519PublicKey(edSeed))
+    // Ed25519 is deterministic: the handle signs exactly as the seed does
+    assert.deepEqual(b.ed25519Sign(ed, message), b.ed25519Sign(edSeed, message))
+    const dsa = b.importSecretKey('ml-dsa-65', dsaSeed)
+    const dsaPublic = b.mlDsa65PublicKey(dsaSeed)
+    assert.deepEqual(b.mlDsa65PublicKey(dsa), dsaPublic)
+    assert.equal(b.mlDsa65Verify(dsaPublic, message, b.mlDsa65Sign(dsa, message)), true)
+    const ctx = utf8('a context')
+    assert.equal(b.mlDsa65Verify(dsaPublic, message, b.mlDsa65Sign(dsa, message, ctx), ctx), true)
+    assert.equal(b.mlDsa65Verify(dsaPublic, message, b.mlDsa65Sign(dsa, message, ctx)), false, 'the context is signed')
+    const kem = b.importSecretKey('ml-kem-768', kemSeed)
+    const ek = b.mlKem768PublicKey(kemSeed)
+    assert.deepEqual(b.mlKem768PublicKey(kem), ek)
+    const { ciphertext, sharedSecret } = b.mlKem768Encapsulate(ek)
+    assert.deepEqual(b.mlKem768Decapsulate(kem, ciphertext), sharedSecret)
+    assert.deepEqual(b.mlKem768Decapsulate(kem, ciphertext), b.mlKem768Decapsulate(kemSeed, ciphertext))
+    assert.throws(() => b.mlKem768Decapsulate(kem, ciphertext.subarray(1)), code('INVALID_ARGUMENT'))
+    // each handle only where its algorithm is expected
+    assert.throws(() => b.ed25519Sign(dsa, message), code('KEY_INVALID'))
+    assert.throws(() => b.mlDsa65Sign(ed, message), code('KEY_INVALID'))
+    assert.throws(() => b.mlKem768Decapsulate(ed, ciphertext), code('KEY_INVALID'))
+    assert.throws(() => b.x25519(kem, b.x25519PublicKey(bytes(32, 1))), code('KEY_INVALID'))
+    // wrong seed lengths
+    assert.throws(() => b.importSecretKey('ed25519', bytes(31, 1)), code('KEY_INVALID'))
+    assert.throws(() => b.importSecretKey('ml-dsa-65', bytes(64, 1)), code('KEY_INVALID'))
+    assert.throws(() => b.importSecretKey('ml-kem-768', bytes(32, 1)), code('KEY_INVALID'))
+  }
+  // a handle of one backend is refused by the other
+  const native = nativeBackend.importSecretKey('ml-dsa-65', dsaSeed)
+  assert.throws(() => portableBackend.mlDsa65Sign(native, message), code('KEY_INVALID'))
+  const portable = portableBackend.importSecretKey('ed25519', edSeed)
+  assert.throws(() => nativeBackend.ed25519Sign(portable, message), code('KEY_INVALID'))
+})

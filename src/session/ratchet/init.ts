@@ -28,8 +28,9 @@ import {
 import { ParleyError } from '../../errors.js'
 import { bytesEqual } from '../../codec/index.js'
 import type { Suite } from '../../crypto/index.js'
+import type { SecretKeyHandle } from '../../crypto/types.js'
 import { kdfInit } from './kdf.js'
-import { keyHandle } from './state.js'
+import { adoptKeyHandle, keyHandle } from './state.js'
 import type { RatchetState } from './state.js'
 
 /** What both sides share after PQXDH. */
@@ -48,8 +49,12 @@ export interface InitiatorInit extends RatchetInitCommon {
 }
 
 export interface ResponderInit extends RatchetInitCommon {
-  /** The signed prekey pair: X25519, raw 32-byte keys. */
-  ourRatchetKey: { secretKey: Uint8Array; publicKey: Uint8Array }
+  /**
+   * The signed prekey pair: X25519, raw 32-byte keys; `handle` is the
+   * backend handle of exactly `secretKey` when the caller has one (PQXDH's
+   * responder does), else it is imported here.
+   */
+  ourRatchetKey: { secretKey: Uint8Array; publicKey: Uint8Array; handle?: SecretKeyHandle }
 }
 
 /** Options of the init functions. */
@@ -137,7 +142,8 @@ export function initResponder(suite: Suite, init: ResponderInit, options: InitOp
   if (!isBytes(pair?.secretKey, X25519_KEY_LENGTH) || !isBytes(pair.publicKey, X25519_KEY_LENGTH)) bad('ourRatchetKey must hold two 32-byte keys')
   const state = baseState(suite, init, kemInterval, false)
   state.sendRatchet = { secretKey: pair.secretKey.slice(), publicKey: pair.publicKey.slice() }
-  // Imported once: for this check and for the DH of the initiator's first message.
+  if (pair.handle !== undefined) adoptKeyHandle(suite, state, state.sendRatchet.secretKey, 'x25519', pair.handle)
+  // Imported once (or taken over): for this check and for the DH of the initiator's first message.
   const handle = keyHandle(suite, state, state.sendRatchet.secretKey, 'x25519')
   if (!bytesEqual(suite.backend.x25519PublicKey(handle), pair.publicKey)) bad('ourRatchetKey: the public key does not match the secret key')
   return state

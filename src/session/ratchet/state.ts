@@ -209,6 +209,15 @@ export function keyHandle(suite: Suite, state: RatchetState, key: Uint8Array, al
   return fresh
 }
 
+/**
+ * Makes `state` hold `handle` (made by the caller from exactly `key`) for
+ * `key`, when it is of this suite's backend and `algorithm`; else nothing is
+ * held and `keyHandle` imports `key` at first use.
+ */
+export function adoptKeyHandle(suite: Suite, state: RatchetState, key: Uint8Array, algorithm: SecretKeyAlgorithm, handle: SecretKeyHandle): void {
+  if (handle.backend === suite.backend.name && handle.algorithm === algorithm && Object.isExtensible(state)) (state[HANDLES] ??= new Map()).set(key, handle)
+}
+
 /** Wipes a key the working copy `state` no longer holds, and drops its handle. */
 export function retireKey(state: RatchetState, key: Uint8Array | undefined): void {
   if (key === undefined) return
