@@ -22,7 +22,7 @@
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { AGENT_INVITE_FETCH_MAX_BYTES, AGENT_MAX_SERVED_INVITES, AGENT_SEND_WAIT_MS, INVITE_DEFAULT_LIFETIME_SECONDS } from '../constants.js'
+import { AGENT_INVITE_FETCH_MAX_BYTES, AGENT_MAX_SERVED_INVITES, AGENT_SEND_WAIT_MS, INVITE_DEFAULT_LIFETIME_SECONDS, MSG_DEDUPE_TTL_MS } from '../constants.js'
 import { asMap, decode, encode, expectKeys, getBytes, toHex, fromBase64url, toBase64url } from '../codec/index.js'
 import { defaultSuite } from '../crypto/index.js'
 import type { Suite } from '../crypto/index.js'
@@ -32,15 +32,15 @@ import { ParleyError, isParleyError, wrapError } from '../errors.js'
 import { decodeKel, encodeKel, verifyKel } from '../identity/index.js'
 import type { Identity, KeyState } from '../identity/index.js'
 import { SessionManager } from '../session/index.js'
-import type { Outgoing, Received, SessionEvent } from '../session/index.js'
+import type { Outgoing, Received, SessionEvent, StartResult } from '../session/index.js'
 import { parseCompactInvite, INVITE_URI_SCHEME } from '../session/invite.js'
 import { Home } from '../storage/home.js'
 import { IdentityStore } from '../storage/identity-store.js'
 import type { LoadedIdentity } from '../storage/identity-store.js'
 import { openDatabase } from '../db/index.js'
-import type { ParleyDatabase } from '../db/index.js'
 import type { Contact as StoredContact } from '../db/index.js'
-import { announceNetwork, peerInfoFromKeyState } from '../network/announce.js'
+import { announceNetwork, listedPeerIds, peerInfoFromKeyState } from '../network/announce.js'
+import { addressRank } from '../network/addresses.js'
 import { decodeFileOffer, encodeFileOffer, sanitizeFileName, transferIdHex } from '../network/file-offer.js'
 import type { FileOffer } from '../network/file-offer.js'
 import { mkdir, stat } from 'node:fs/promises'
@@ -52,8 +52,12 @@ import type { ParleyNetwork } from '../network/parley-network.js'
 import { loadOrCreatePeerKey } from '../network/peer-key.js'
 import type { AuthenticatedPeer } from '../network/types.js'
 import { credentialsRequired, loadCredentials, readAgentConfig, trustPolicyFromConfig } from './config.js'
+import { openMemoryStorage } from './memory-stores.js'
+import type { AgentStorage } from './memory-stores.js'
+import { CommittedDedupe, HistoryOutbox } from './outbox-history.js'
+import type { ExpectedHistory, Staged } from './outbox-history.js'
 import { decodePayload, encodePayload } from './payload.js'
-import type { Agent, AgentEventName, AgentEvents, AgentOptions, AgentStatus, Contact, FileInfo, HistoryMessage, MessageState, SendResult } from './types.js'
+import type { Agent, AgentEventName, AgentEvents, AgentOptions, AgentStatus, ConnectionInfo, Contact, FileInfo, HistoryMessage, MessageState, SendResult } from './types.js'
 
 /** The protocol serving a compact invite's KEL and bundle to the holder of its token. */
 export const INVITE_FETCH_PROTOCOL = '/parley/invite/1.0.0'
@@ -64,6 +68,8 @@ interface ServedInvite {
   kel: Uint8Array
   bundle: Uint8Array
   expiresAt: number
+  /** The DID that fetched it first: only it may fetch again (a retry), until its session is established. */
+  claimedBy?: string
 }
 
 class Emitter {
@@ -90,6 +96,14 @@ function copyIdentity(id: LoadedIdentity): Identity {
   return { kel: [...id.kel], state: id.state, secrets: { signing: id.secrets.signing.slice(), next: id.secrets.next.slice(), agreement: id.secrets.agreement.map((k) => k.slice()) } }
 }
 
+/** A send waiting for its commit (ParleyAgent.#send). */
+interface SendJob {
+  make: () => Promise<Outgoing | Outgoing[]>
+  record?: ExpectedHistory
+  resolve: (ids: string[]) => void
+  reject: (err: unknown) => void
+}
+
 class ParleyAgent implements Agent {
   readonly #opts: AgentOptions
   readonly #suite: Suite = defaultSuite
@@ -97,20 +111,30 @@ class ParleyAgent implements Agent {
   readonly #now: () => Date
   #home!: Home
   #ids!: IdentityStore
-  #db: ParleyDatabase | undefined
+  #db: AgentStorage | undefined
+  #outbox: HistoryOutbox | undefined
+  /** Sends waiting for the next commit (see #send). */
+  readonly #sendQueue: SendJob[] = []
+  #sendsRunning = false
+  #dedupe: CommittedDedupe | undefined
   #identity!: LoadedIdentity
   #manager!: SessionManager
   #net: ParleyNetwork | undefined
   #credentials: CredentialContainer[] = []
   /** KELs verified on authenticated connections of peers that are not (yet) contacts. */
   readonly #seen = new Map<string, Uint8Array>()
+  /** The accepted credential types of those peers (they become the contact's when a session follows). */
+  readonly #seenTypes = new Map<string, string[]>()
   readonly #served = new Map<string, ServedInvite>()
+  /** Tokens of served invites whose session was established (answered INVITE_USED). */
+  readonly #usedInvites = new Set<string>()
   readonly #authenticated = new Set<string>()
   /** Transfers we serve: id → file name (for progress events). */
   readonly #uploads = new Map<string, string>()
   #did: string | undefined
   #announcing: Promise<void> = Promise.resolve()
   #started = false
+  #stopping = false
 
   constructor(opts: AgentOptions) {
     this.#opts = opts
@@ -128,6 +152,7 @@ class ParleyAgent implements Agent {
 
   async start(): Promise<void> {
     if (this.#started) return
+    this.#stopping = false
     const home = new Home(this.#opts.home, this.#suite)
     this.#home = home
     this.#ids = new IdentityStore(home)
@@ -136,7 +161,10 @@ class ParleyAgent implements Agent {
       if (this.#opts.create === undefined) throw new ParleyError('STORE_NOT_FOUND', `no identity in ${home.dir} (run: parley id create)`)
       await this.#ids.createIdentity(this.#opts.passphrase, { name: this.#opts.create.name, now: this.#now() })
     }
-    const db = await openDatabase({ home, suite: this.#suite, passphrase: this.#opts.passphrase })
+    const db: AgentStorage =
+      this.#opts.storage === 'memory'
+        ? await openMemoryStorage({ home, suite: this.#suite, passphrase: this.#opts.passphrase, clock: this.#now })
+        : await openDatabase({ home, suite: this.#suite, passphrase: this.#opts.passphrase })
     this.#db = db
     try {
       const keystore = this.#keystore()
@@ -177,8 +205,8 @@ class ParleyAgent implements Agent {
               }),
           knownKel: async (did) => (await db.contacts.get(did))?.kel ?? this.#seen.get(did),
           keyStateOf: async (did) => this.#keyStateOf(did),
-          outbox: db.outbox,
-          dedupe: db.dedupe,
+          outbox: (this.#outbox = new HistoryOutbox(db)),
+          dedupe: (this.#dedupe = new CommittedDedupe(db.dedupe)),
           deliver: (from, id, envelope) => this.#deliver(from, id, envelope),
           onAuthenticated: (event) => void this.#onAuthenticated(event.peer, event.kel),
           onRefused: (event) => {
@@ -216,9 +244,13 @@ class ParleyAgent implements Agent {
   async stop(): Promise<void> {
     if (!this.#started) return
     this.#started = false
+    // No announcing from here on: the node's address updates while it stops must not touch the closing store.
+    this.#stopping = true
     await this.#announcing.catch(() => undefined)
     await this.#net?.stop().catch(() => undefined)
+    await this.#announcing.catch(() => undefined)
     this.#net = undefined
+    await this.#outbox?.flush()
     await this.#db?.close()
     this.#db = undefined
   }
@@ -229,7 +261,7 @@ class ParleyAgent implements Agent {
     return ks
   }
 
-  #requireDb(): ParleyDatabase {
+  #requireDb(): AgentStorage {
     if (this.#db === undefined) throw new ParleyError('INVALID_ARGUMENT', 'agent: not started')
     return this.#db
   }
@@ -242,14 +274,18 @@ class ParleyAgent implements Agent {
   /** Re-lists our peer id and addresses in the KEL when they changed (serialized). */
   #announce(): void {
     const net = this.#net
-    if (net === undefined) return
+    if (net === undefined || this.#stopping) return
     this.#announcing = this.#announcing
       .then(async () => {
+        if (this.#stopping) return
         const relayOnly = this.#opts.network !== false && this.#opts.network?.relayOnly === true
         const source = {
           peerId: net.node.peerId,
           addresses: () => net.node.addresses().filter((a) => !relayOnly || a.toString().includes('/p2p-circuit')),
         }
+        // A relay-only node between start and its reservation has no address: keep the circuit addresses
+        // announced before (the same ones come back) rather than churn the KEL and every contact twice.
+        if (relayOnly && source.addresses().length === 0 && listedPeerIds(this.#identity.state).includes(net.node.peerId.toString())) return
         const { changed } = await announceNetwork(this.#ids, this.#keystore(), source, this.#now())
         if (changed) {
           this.#identity = await this.#ids.loadIdentity(this.#keystore())
@@ -264,9 +300,8 @@ class ParleyAgent implements Agent {
     const db = this.#requireDb()
     const kel = encodeKel(this.#identity.kel)
     for (const c of await db.contacts.list()) {
-      if ((await this.#manager.sessions(c.did)).length === 0) continue
       try {
-        await this.#queue(await this.#manager.send(c.did, encodePayload({ t: 'kel', kel })))
+        await this.#send(async () => ((await this.#manager.sessions(c.did)).length === 0 ? [] : this.#manager.send(c.did, encodePayload({ t: 'kel', kel }))))
       } catch (err) {
         this.#events.emit('error', wrapError(err, 'INTERNAL', `agent: could not tell ${c.did} about our new keys`))
       }
@@ -297,7 +332,9 @@ class ParleyAgent implements Agent {
       const contact = await db.contacts.get(peer.did)
       if (contact === undefined) {
         this.#seen.set(peer.did, kel)
+        this.#seenTypes.set(peer.did, [...peer.credentialTypes])
         if (this.#seen.size > AGENT_MAX_SERVED_INVITES) this.#seen.delete(this.#seen.keys().next().value as string)
+        if (this.#seenTypes.size > AGENT_MAX_SERVED_INVITES) this.#seenTypes.delete(this.#seenTypes.keys().next().value as string)
         return
       }
       const stored = await db.contacts.put({ ...strip(contact), kel, verified: true, credentialTypes: [...peer.credentialTypes] })
@@ -332,31 +369,123 @@ class ParleyAgent implements Agent {
     const stored = await db.contacts.put({
       did,
       verified: existing?.verified === true || this.#authenticated.has(did),
-      credentialTypes: opts.credentialTypes ?? existing?.credentialTypes ?? [],
+      credentialTypes: opts.credentialTypes ?? this.#seenTypes.get(did) ?? existing?.credentialTypes ?? [],
       ...(kel === undefined ? {} : { kel }),
       ...(opts.alias !== undefined ? { alias: opts.alias } : existing?.alias === undefined ? {} : { alias: existing.alias }),
     })
     this.#seen.delete(did)
+    this.#seenTypes.delete(did)
     return stored
   }
 
   #onSessionEvent(e: SessionEvent): void {
     if (e.type === 'session-established') {
+      for (const [token, served] of this.#served) {
+        if (served.claimedBy !== e.peer) continue
+        this.#served.delete(token)
+        this.#usedInvites.add(token)
+        if (this.#usedInvites.size > AGENT_MAX_SERVED_INVITES) this.#usedInvites.delete(this.#usedInvites.values().next().value as string)
+      }
       void this.#addContact(e.peer).catch((err: unknown) => this.#events.emit('error', wrapError(err, 'INTERNAL', 'agent: adding a contact failed')))
     } else if (e.type === 'session-reset') {
       this.#events.emit('session.reset', { peer: e.peer, reason: e.reason, message: e.message, by: e.by })
     }
   }
 
-  /** Hands outgoing session bytes to the transport (the outbox keeps them until acked). */
-  async #queue(outgoing: Outgoing | Outgoing[]): Promise<string[]> {
-    const net = this.#requireNet()
-    const ids: string[] = []
-    for (const o of Array.isArray(outgoing) ? outgoing : [outgoing]) {
-      if ('to' in o) ids.push(await net.messaging.send(o.to, o.bytes))
-      else this.#events.emit('error', new ParleyError('UNSUPPORTED', 'agent: a reset deposit needs a mailbox, which this agent does not have yet'))
+  /**
+   * Runs `make` (a session manager call) and hands the envelopes it returns
+   * to the transport, in one storage transaction: the ratchet state `make`
+   * commits and each envelope's outbox entry (with `record`, the message's
+   * history entry too) are written together, and the transport may send an
+   * envelope only after that commit (outbox-history.ts). After a crash
+   * either all of it happened or none: no message key spent on nothing,
+   * none used twice. Sends that arrive while a commit is running are
+   * committed together in the next one (each in a savepoint of its own, so
+   * one failing leaves the others alone): one fsync for the lot. Every
+   * session manager call of the agent runs inside a storage transaction
+   * (here or in #locked): one lock order — the store's gate, then the
+   * manager's queue — so the two never wait on each other. Not from inside
+   * a transaction.
+   */
+  #send(make: () => Promise<Outgoing | Outgoing[]>, record?: ExpectedHistory): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.#sendQueue.push({ make, ...(record === undefined ? {} : { record }), resolve, reject })
+      if (!this.#sendsRunning) void this.#runSends()
+    })
+  }
+
+  async #runSends(): Promise<void> {
+    this.#sendsRunning = true
+    try {
+      while (this.#sendQueue.length > 0) await this.#commitSends(this.#sendQueue.splice(0))
+    } finally {
+      this.#sendsRunning = false
     }
-    return ids
+  }
+
+  async #commitSends(jobs: SendJob[]): Promise<void> {
+    let db: AgentStorage
+    let net: ParleyNetwork
+    try {
+      db = this.#requireDb()
+      net = this.#requireNet()
+      if (this.#outbox === undefined) throw new ParleyError('INTERNAL', 'agent: no outbox')
+    } catch (err) {
+      for (const job of jobs) job.reject(err)
+      return
+    }
+    const outbox = this.#outbox
+    const made: { job: SendJob; staged: Staged[]; sends: Promise<string>[] }[] = []
+    try {
+      await db.transaction(async () => {
+        for (const job of jobs) {
+          const staged: Staged[] = []
+          const sends: Promise<string>[] = []
+          try {
+            await db.transaction(async () => {
+              const out = await job.make()
+              for (const o of Array.isArray(out) ? out : [out]) {
+                if (!('to' in o)) {
+                  this.#events.emit('error', new ParleyError('UNSUPPORTED', 'agent: a reset deposit needs a mailbox, which this agent does not have yet'))
+                  continue
+                }
+                const one = outbox.stage(o.bytes, job.record)
+                staged.push(one)
+                const sending = net.messaging.send(o.to, o.bytes)
+                sending.catch(() => undefined)
+                sends.push(sending)
+                await Promise.race([one.written, sending])
+              }
+            })
+            made.push({ job, staged, sends })
+          } catch (err) {
+            for (const one of staged) one.abort(err)
+            job.reject(err)
+          }
+        }
+      })
+    } catch (err) {
+      // The commit failed: none of the batch happened.
+      for (const { job, staged } of made) {
+        for (const one of staged) one.abort(err)
+        job.reject(err)
+      }
+      return
+    }
+    for (const { job, staged, sends } of made) {
+      for (const one of staged) one.release()
+      Promise.all(sends).then(job.resolve, job.reject)
+    }
+  }
+
+  /** Hands session bytes made earlier (their state committed) to the transport. */
+  #queue(outgoing: Outgoing | Outgoing[]): Promise<string[]> {
+    return this.#send(async () => outgoing)
+  }
+
+  /** Runs a session manager call inside a storage transaction (see #send). */
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#requireDb().transaction(fn)
   }
 
   /** An inbound envelope: decrypt and commit in one transaction, then emit; the transport acks after. */
@@ -366,6 +495,8 @@ class ParleyAgent implements Agent {
     const result = await db.transaction(async () => {
       const r = await this.#manager.receive(envelope, { from: from.did })
       for (const item of r.received) await this.#receivedItem(from.did, id, item, emitted)
+      // Its dedupe record in the same commit (the transport's own remember is then skipped).
+      await this.#dedupe?.commit(from.did, id, Date.now() + MSG_DEDUPE_TTL_MS)
       return r
     })
     if (result.outgoing.length > 0) await this.#queue(result.outgoing)
@@ -403,20 +534,13 @@ class ParleyAgent implements Agent {
     }
   }
 
+  /** A delivery state change: the history holds it already (HistoryOutbox stores both in one transaction). */
   async #onDelivery(id: string, to: string, state: MessageState): Promise<void> {
-    const db = this.#db
-    if (db === undefined) return
-    try {
-      const ref = { peer: to, direction: 'out' as const, id }
-      if ((await db.history.get(ref)) !== undefined) await db.history.updateState(ref, state)
-    } catch {
-      // history is best effort for transport-level messages (hellos, KEL notices)
-    }
     this.#events.emit('delivery', { id, to, state })
   }
 
   /** /parley/invite/1.0.0: the holder of a compact invite's token fetches our KEL and bundle. */
-  async #serveInvite(stream: Stream, _peer: AuthenticatedPeer): Promise<void> {
+  async #serveInvite(stream: Stream, peer: AuthenticatedPeer): Promise<void> {
     const frames = frameStream(stream, { maxBytes: AGENT_INVITE_FETCH_MAX_BYTES })
     try {
       const req = await frames.read()
@@ -425,9 +549,12 @@ class ParleyAgent implements Agent {
       expectKeys(m, ['token'], [], 'invite fetch')
       const token = getBytes(m, 'token', 'invite fetch', { max: 64 })
       const served = this.#served.get(toHex(token))
-      if (served === undefined || served.expiresAt <= this.#now().getTime()) {
+      if (this.#usedInvites.has(toHex(token)) || (served?.claimedBy !== undefined && served.claimedBy !== peer.did)) {
+        await frames.write(encode({ error: 'INVITE_USED' }))
+      } else if (served === undefined || served.expiresAt <= this.#now().getTime()) {
         await frames.write(encode({ error: 'INVITE_INVALID' }))
       } else {
+        served.claimedBy = peer.did
         await frames.write(encode({ kel: served.kel, bundle: served.bundle }))
       }
       await stream.close()
@@ -440,15 +567,29 @@ class ParleyAgent implements Agent {
     const net = this.#requireNet()
     await this.#announcing
     const relayOnly = this.#opts.network !== false && this.#opts.network?.relayOnly === true
+    // Best reach first (addresses.ts), so the ones dropped to fit a compact invite are the worst.
     const addresses = net.node
       .addresses()
       .filter((a) => !relayOnly || a.toString().includes('/p2p-circuit'))
-      .map((a) => a.toString())
+      .map((a) => ({ text: a.toString(), rank: addressRank(a) }))
+      .sort((a, b) => a.rank - b.rank)
+      .map((a) => a.text)
     if (addresses.length === 0) throw new ParleyError('PEER_INFO_MISSING', 'agent: no address to invite to yet (waiting for a relay reservation?)')
-    const created = await this.#manager.createInvite({ addresses, lifetimeSeconds: opts.lifetimeSeconds ?? INVITE_DEFAULT_LIFETIME_SECONDS })
+    const created = await this.#inviteWithin(addresses, opts.lifetimeSeconds ?? INVITE_DEFAULT_LIFETIME_SECONDS)
     this.#served.set(toHex(created.token), { kel: created.kel, bundle: created.bundle, expiresAt: created.expiresAt.getTime() })
     if (this.#served.size > AGENT_MAX_SERVED_INVITES) this.#served.delete(this.#served.keys().next().value as string)
     return { invite: opts.compact === true ? created.compact : toBase64url(created.full), expiresAt: created.expiresAt }
+  }
+
+  /** An invite listing as many of `addresses` (best first) as its compact form holds (a failed try withdraws its token). */
+  async #inviteWithin(addresses: string[], lifetimeSeconds: number): ReturnType<SessionManager['createInvite']> {
+    for (let n = addresses.length; ; n--) {
+      try {
+        return await this.#locked(() => this.#manager.createInvite({ addresses: addresses.slice(0, n), lifetimeSeconds }))
+      } catch (err) {
+        if (!(isParleyError(err) && err.code === 'INVITE_TOO_LARGE' && n > 1)) throw err
+      }
+    }
   }
 
   async acceptInvite(invite: string): Promise<Contact> {
@@ -462,18 +603,27 @@ class ParleyAgent implements Agent {
       peer = p
       const fetched = await this.#fetchInvite(connection, parsed.token)
       this.#seen.set(peer.did, fetched.kel)
-      started = await this.#manager.connectCompact(text, fetched)
+      const answered = peer.did
+      let made: StartResult | undefined
+      // The session and its first message in one commit; none of it when the address answered as someone else.
+      await this.#send(async () => {
+        made = await this.#manager.connectCompact(text, fetched)
+        if (made.peer !== answered) throw new ParleyError('AUTH_PEER_ID_MISMATCH', `the invite names ${made.peer} but the address answered as ${answered}`)
+        return made.outgoing
+      })
+      if (made === undefined) throw new ParleyError('INTERNAL', 'agent: no session was started')
+      started = made
     } else {
       const full = fromBase64url(text)
-      started = await this.#manager.connect(full)
+      started = await this.#locked(() => this.#manager.connect(full))
       if (started.addresses !== undefined && started.addresses.length > 0) {
         peer = (await this.#dialAny(started.addresses)).peer
       }
+      if (peer !== undefined && peer.did !== started.peer) {
+        throw new ParleyError('AUTH_PEER_ID_MISMATCH', `the invite names ${started.peer} but the address answered as ${peer.did}`)
+      }
+      await this.#queue(started.outgoing)
     }
-    if (peer !== undefined && peer.did !== started.peer) {
-      throw new ParleyError('AUTH_PEER_ID_MISMATCH', `the invite names ${started.peer} but the address answered as ${peer.did}`)
-    }
-    await this.#queue(started.outgoing)
     const stored = await this.#addContact(started.peer, peer === undefined ? {} : { credentialTypes: [...peer.credentialTypes] })
     const view = this.#contactView(stored)
     if (view.verified) this.#events.emit('contact.verified', view)
@@ -505,7 +655,10 @@ class ParleyAgent implements Agent {
     await stream.close().catch(() => undefined)
     if (res === undefined) throw new ParleyError('INVITE_INVALID', 'invite: the inviter closed without an answer')
     const m = asMap(decode(res), 'invite answer')
-    if (Object.hasOwn(m, 'error')) throw new ParleyError('INVITE_INVALID', 'invite: the inviter does not know this invite (used, expired or revoked)')
+    if (Object.hasOwn(m, 'error')) {
+      if (m['error'] === 'INVITE_USED') throw new ParleyError('INVITE_USED', 'invite: already used (an invite is good for one contact)')
+      throw new ParleyError('INVITE_INVALID', 'invite: the inviter does not know this invite (expired or revoked)')
+    }
     expectKeys(m, ['bundle', 'kel'], [], 'invite answer')
     return { kel: getBytes(m, 'kel', 'invite answer', { max: AGENT_INVITE_FETCH_MAX_BYTES }), bundle: getBytes(m, 'bundle', 'invite answer', { max: AGENT_INVITE_FETCH_MAX_BYTES }) }
   }
@@ -533,8 +686,6 @@ class ParleyAgent implements Agent {
   async send(ref: string, text: string, opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<SendResult> {
     const c = await this.#resolveContact(ref)
     const at = this.#now().getTime()
-    const outgoing = await this.#manager.send(c.did, encodePayload({ t: 'text', text, at }))
-    const db = this.#requireDb()
     const net = this.#requireNet()
     // Listen before queueing: the ack may come back before send() returns its id.
     const states = new Map<string, MessageState>()
@@ -543,9 +694,9 @@ class ParleyAgent implements Agent {
     }
     net.messaging.addEventListener('delivery', listener)
     try {
-      const [id] = await this.#queue(outgoing)
+      const record: ExpectedHistory = { peer: c.did, direction: 'out', kind: 'text', body: new TextEncoder().encode(text), timestamp: at }
+      const [id] = await this.#send(() => this.#manager.send(c.did, encodePayload({ t: 'text', text, at })), record)
       if (id === undefined) throw new ParleyError('INTERNAL', 'agent: nothing was queued')
-      await db.history.append({ peer: c.did, direction: 'out', id, kind: 'text', body: new TextEncoder().encode(text), timestamp: at, state: states.get(id) ?? 'queued' })
       this.#events.emit('message', { id, peer: c.did, direction: 'out', from: this.did, text, at: new Date(at), state: states.get(id) ?? 'queued' })
       if (opts.wait === true) {
         const deadline = Date.now() + (opts.timeoutMs ?? AGENT_SEND_WAIT_MS)
@@ -568,11 +719,10 @@ class ParleyAgent implements Agent {
     const transferId = transferIdHex(offer.transferId)
     this.#uploads.set(transferId, offer.name)
     const at = this.#now().getTime()
-    const outgoing = await this.#manager.send(c.did, encodePayload({ t: 'file', offer: encodeFileOffer(offer), at }))
-    const [id] = await this.#queue(outgoing)
-    if (id === undefined) throw new ParleyError('INTERNAL', 'agent: nothing was queued')
     const info = fileInfo(offer, 'offered')
-    await this.#requireDb().history.append({ peer: c.did, direction: 'out', id, kind: 'file', body: encodeFileBody(info), timestamp: at, state: 'queued' })
+    const record: ExpectedHistory = { peer: c.did, direction: 'out', kind: 'file', body: encodeFileBody(info), timestamp: at }
+    const [id] = await this.#send(() => this.#manager.send(c.did, encodePayload({ t: 'file', offer: encodeFileOffer(offer), at })), record)
+    if (id === undefined) throw new ParleyError('INTERNAL', 'agent: nothing was queued')
     this.#events.emit('message', { id, peer: c.did, direction: 'out', from: this.did, file: info, at: new Date(at), state: 'queued' })
     if (opts.wait === true) {
       await new Promise<void>((resolve) => {
@@ -624,7 +774,7 @@ class ParleyAgent implements Agent {
   async introduce(a: string, b: string): Promise<void> {
     const ca = await this.#resolveContact(a)
     const cb = await this.#resolveContact(b)
-    await this.#queue(await this.#manager.introduce(ca.did, cb.did))
+    await this.#send(() => this.#manager.introduce(ca.did, cb.did))
   }
 
   async history(opts: { peer?: string; limit?: number; before?: Date } = {}): Promise<HistoryMessage[]> {
@@ -647,7 +797,9 @@ class ParleyAgent implements Agent {
     const net = this.#net
     const contacts = await this.#requireDb().contacts.list()
     let sessions = 0
-    for (const c of contacts) sessions += (await this.#manager.sessions(c.did)).length
+    await this.#locked(async () => {
+      for (const c of contacts) sessions += (await this.#manager.sessions(c.did)).length
+    })
     const addresses = net?.node.addresses().map((a) => a.toString()) ?? []
     return {
       did: this.did,
@@ -657,7 +809,24 @@ class ParleyAgent implements Agent {
       relays: addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.split('/p2p-circuit')[0] ?? a),
       connectedContacts: contacts.filter((c) => this.#isConnected(c.did)).map((c) => c.did),
       sessions,
+      connections: this.#connections(new Set(contacts.map((c) => c.did))),
     }
+  }
+
+  /** The authenticated connections and the path each takes (a relayed one's address holds /p2p-circuit). */
+  #connections(contacts: ReadonlySet<string>): ConnectionInfo[] {
+    const net = this.#net
+    if (net === undefined) return []
+    const out: ConnectionInfo[] = []
+    for (const conn of net.node.libp2p.getConnections()) {
+      const peer = net.auth.peerOf(conn)
+      if (peer === undefined) continue
+      const peerId = conn.remotePeer.toString()
+      const address = conn.remoteAddr.toString()
+      const role = contacts.has(peer.did) ? 'contact' : net.relayPeers.has(peerId) ? 'relay' : 'peer'
+      out.push({ did: peer.did, peerId, address, relayed: address.includes('/p2p-circuit'), role })
+    }
+    return out
   }
 
   async rotateKeys(): Promise<void> {

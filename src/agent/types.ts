@@ -31,6 +31,14 @@ export interface AgentOptions {
   create?: { name: string }
   /** Network options; `false` runs without a node (offline tools). */
   network?: AgentNetworkOptions | false
+  /**
+   * Where sessions, contacts, history and the outbox live: 'encrypted' (the
+   * default) is the home's encrypted database, durable across restarts;
+   * 'memory' keeps them in this process only (benchmarks, ephemeral agents:
+   * nothing survives a restart). Either way the identity comes from the
+   * home's key file and the home's lock is held.
+   */
+  storage?: 'encrypted' | 'memory'
   /** The clock (tests). */
   now?: () => Date
 }
@@ -86,6 +94,19 @@ export interface AgentStatus {
   relays: string[]
   connectedContacts: string[]
   sessions: number
+  /** The authenticated connections right now (contacts, our relays, other peers), with the path each takes. */
+  connections?: ConnectionInfo[]
+}
+
+/** One authenticated connection of the node. */
+export interface ConnectionInfo {
+  did: string
+  peerId: string
+  /** The remote multiaddr: it contains `/p2p-circuit` when the connection goes through a relay. */
+  address: string
+  relayed: boolean
+  /** 'contact': one of our contacts; 'relay': one of our relays; 'peer': anyone else. */
+  role: 'contact' | 'relay' | 'peer'
 }
 
 export interface AgentEvents {

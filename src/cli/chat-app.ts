@@ -279,10 +279,17 @@ export function ChatApp({ agent, contact, history, now = () => new Date() }: Cha
     } else if (key.backspace || key.delete) {
       setTyped([...typed.current].slice(0, -1).join(''))
     } else if (!key.ctrl && !key.meta && input !== '') {
-      // Typed or pasted text; control characters (and pasted newlines) are dropped.
+      // Typed or pasted text; control characters (and pasted newlines) are dropped. Keys typed faster
+      // than the terminal is read arrive as one chunk: a single line end closing it is the Enter key.
+      const enter = /^[^\r\n]*(\r\n|\r|\n)$/.test(input)
       // eslint-disable-next-line no-control-regex
       const clean = input.replace(/[\u0000-\u001f\u007f-\u009f]/gu, '')
       if (clean !== '') setTyped(typed.current + clean)
+      if (enter) {
+        const line = typed.current
+        setTyped('')
+        submit(line)
+      }
     }
   })
 

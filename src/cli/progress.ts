@@ -1,6 +1,7 @@
 /**
  * Progress bars for file transfers (cli-progress), drawn only on a
- * terminal (`io.progress`): a pipe or a log gets no bar, only the result.
+ * terminal (`io.progress`): a pipe or a log gets no bar, only the result —
+ * unless asked (`send-file --progress`), then one plain line per step.
  */
 import { SingleBar } from 'cli-progress'
 import { formatBytes, safeText } from './views.js'
@@ -35,5 +36,24 @@ export function progressBar(stream: NodeJS.WriteStream, label: string): Progress
     stop() {
       if (started) bar.stop()
     },
+  }
+}
+
+/** Percent between two plain progress lines. */
+const PROGRESS_LINE_STEP_PERCENT = 10
+
+/** Progress as plain lines (`name  40%  1.2 MiB/3.0 MiB`), one per PROGRESS_LINE_STEP_PERCENT and one at the end: for logs and pipes. */
+export function progressLines(write: (text: string) => void, label: string): Progress {
+  const name = safeText(label).slice(0, 40)
+  let shown = -1
+  return {
+    update(bytes, total) {
+      const percent = total > 0 ? Math.floor((bytes * 100) / total) : 100
+      const step = percent >= 100 ? 100 : percent - (percent % PROGRESS_LINE_STEP_PERCENT)
+      if (step <= shown) return
+      shown = step
+      write(`${name}  ${String(step).padStart(3)}%  ${formatBytes(bytes)}/${formatBytes(total)}\n`)
+    },
+    stop() {},
   }
 }

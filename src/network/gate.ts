@@ -89,6 +89,12 @@ export interface AuthServiceOptions {
   trust: TrustPolicy
   /** Require an accepted credential from every peer. Default: true when `trust` lists an issuer and a type. */
   requireCredential?: boolean
+  /**
+   * Peers authenticated by their DID alone even when credentials are
+   * required: the node's own relays (infrastructure, which carry only sealed
+   * traffic and show no credential). A throwing callback exempts nobody.
+   */
+  credentialExempt?: (peer: PeerId) => boolean
   /** Makes our presentation when a peer asks for one. */
   presentation?: PresentationProvider
   /** A peer's KEL when its message carries none (too large to inline). */
@@ -268,7 +274,7 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
         identity: current(options.identity),
         ...(group === undefined ? {} : { group }),
         trust,
-        requireCredential,
+        requireCredential: requireCredential && !exempt(connection.remotePeer),
         ...(options.presentation === undefined ? {} : { presentation: options.presentation }),
         ...(options.resolveKel === undefined ? {} : { resolveKel: options.resolveKel }),
         ...(options.knownKel === undefined ? {} : { knownKel: options.knownKel }),
@@ -293,6 +299,14 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
     await stream.close({ signal: AbortSignal.timeout(AUTH_CLOSE_GRACE_MS) }).catch(() => stream.abort(new Error('auth stream close failed')))
     emit(options.onAuthenticated, { connection, role, peer, kel: result.kel, credentials: result.credentials })
     return peer
+  }
+
+  function exempt(peer: PeerId): boolean {
+    try {
+      return options.credentialExempt?.(peer) === true
+    } catch {
+      return false
+    }
   }
 
   function toPeer(connection: Connection, r: HandshakeResult): AuthenticatedPeer {

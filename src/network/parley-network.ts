@@ -8,14 +8,23 @@
  * messages find their peer from the newest KEL we verified for it
  * (`peerInfoFromKeyState`). The agent, the flood test and the network
  * benchmark all build on this.
+ *
+ * A node authenticates to its own relays (`node.relays`) as soon as identify
+ * shows that a relay speaks /parley/auth and our KEL lists our peer id:
+ * the relay lifts its circuit limits only between peers it authenticated
+ * (relay-limits.ts), and /parley/msg and /parley/blob do not run on
+ * limited connections. A relay shows no credential, so our own relays are
+ * exempt from our credential requirement (by peer id, as configured).
  */
-import type { PeerId } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TrustPolicy } from '../credentials/index.js'
 import { ParleyError } from '../errors.js'
 import type { Identity, KeyState } from '../identity/index.js'
-import { peerInfoFromKeyState } from './announce.js'
+import { listedPeerIds, peerInfoFromKeyState } from './announce.js'
+import { parseAddress, trailingPeerId } from './addresses.js'
+import { AUTH_PROTOCOL_ID, RELAY_CLIENT_AUTH_MAX_ATTEMPTS, RELAY_CLIENT_AUTH_RETRY_MS } from '../constants.js'
 import { createAuthService } from './gate.js'
 import type { AuthService, AuthServiceOptions, AuthenticatedEvent, RefusedEvent } from './gate.js'
 import type { KelSource, PresentationProvider } from './auth.js'
@@ -60,14 +69,33 @@ export interface ParleyNetwork {
   readonly auth: AuthService
   readonly messaging: MessagingService
   readonly blob: BlobService
+  /** Peer ids of our own relays (`node.relays`): authenticated by DID alone, without a credential. */
+  readonly relayPeers: ReadonlySet<string>
   /** Dials `target` (a multiaddr ending in /p2p/<id>, or a peer id) and authenticates the connection. */
   connect(target: string | Multiaddr | PeerId, options?: { signal?: AbortSignal; expectDid?: string }): Promise<AuthenticatedPeer>
   stop(): Promise<void>
 }
 
+/** The peer ids of relay addresses (node.ts checked them; one that does not parse names no relay). */
+function relayPeerIds(relays: ParleyNodeOptions['relays']): Set<string> {
+  const ids = new Set<string>()
+  for (const [i, r] of (relays ?? []).entries()) {
+    try {
+      const id = trailingPeerId(parseAddress(r, `relays[${i}]`))
+      if (id !== undefined) ids.add(id)
+    } catch {
+      // createParleyNode refuses it with its reason
+    }
+  }
+  return ids
+}
+
 /** Builds and starts the stack. */
 export async function createParleyNetwork(options: ParleyNetworkOptions): Promise<ParleyNetwork> {
   const node = await createParleyNode(options.node ?? {})
+  const relayPeers = relayPeerIds(options.node?.relays)
+  let stopped = false
+  let onIdentify: ((event: CustomEvent<IdentifyResult>) => void) | undefined
   let auth: AuthService | undefined
   let messaging: MessagingService | undefined
   let blob: BlobService | undefined
@@ -80,6 +108,7 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
       ...(options.presentation === undefined ? {} : { presentation: options.presentation }),
       ...(options.knownKel === undefined ? {} : { knownKel: options.knownKel }),
       ...(options.resolveKel === undefined ? {} : { resolveKel: options.resolveKel }),
+      credentialExempt: (peer) => relayPeers.has(peer.toString()),
       ...options.auth,
       onAuthenticated: (event) => {
         messaging?.flush(event.peer.did)
@@ -96,7 +125,9 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
       if (state === undefined) return undefined
       try {
         const info = peerInfoFromKeyState(state)
-        return { peerId: info.peerId, multiaddrs: info.multiaddrs }
+        // With the peer id appended: a circuit address names its destination only so, and a direct one is then checked by Noise.
+        const self = `/p2p/${info.peerId.toString()}`
+        return { peerId: info.peerId, multiaddrs: info.multiaddrs.map((ma) => ma.encapsulate(self)) }
       } catch {
         return undefined
       }
@@ -113,6 +144,24 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
     await messaging.start()
     blob = createBlobService({ node: node.libp2p, gate: authService, suite: defaultSuite, ...options.blob })
     await blob.start()
+
+    const peerId = node.peerId.toString()
+    const identity = options.identity
+    const authenticateRelay = (connection: Connection, attempt: number): void => {
+      if (stopped || connection.status !== 'open') return
+      // A fresh identity lists its peer id only once the agent announced it: until then the relay would refuse us (and remember it).
+      const state = (typeof identity === 'function' ? identity() : identity).state
+      if (!listedPeerIds(state).includes(peerId)) {
+        if (attempt + 1 < RELAY_CLIENT_AUTH_MAX_ATTEMPTS) setTimeout(() => authenticateRelay(connection, attempt + 1), RELAY_CLIENT_AUTH_RETRY_MS).unref()
+        return
+      }
+      authService.authenticate(connection).catch(() => undefined) // a refusal is surfaced by onRefused
+    }
+    onIdentify = (event) => {
+      const { peerId: remote, protocols, connection } = event.detail
+      if (relayPeers.has(remote.toString()) && protocols.includes(AUTH_PROTOCOL_ID)) authenticateRelay(connection, 0)
+    }
+    if (relayPeers.size > 0) node.libp2p.addEventListener('peer:identify', onIdentify)
   } catch (err) {
     await blob?.stop().catch(() => undefined)
     await messaging?.stop().catch(() => undefined)
@@ -129,6 +178,7 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
     auth: authService,
     messaging: messagingService,
     blob: blobService,
+    relayPeers,
     async connect(target, opts = {}) {
       const addr = typeof target === 'string' ? multiaddr(target) : target
       const connection = await node.libp2p.dial(addr, opts.signal === undefined ? {} : { signal: opts.signal })
@@ -140,6 +190,8 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
       return peer
     },
     async stop() {
+      stopped = true
+      if (onIdentify !== undefined) node.libp2p.removeEventListener('peer:identify', onIdentify)
       await blobService.stop().catch(() => undefined)
       await messagingService.stop().catch(() => undefined)
       await authService.stop().catch(() => undefined)

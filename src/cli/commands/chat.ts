@@ -4,15 +4,12 @@
  * terminal (TERMINAL_REQUIRED otherwise: scripts use send/inbox). Ends on
  * `/quit`, Ctrl-C, SIGTERM, or when the daemon goes away (RPC_CLOSED).
  */
-import { createElement } from 'react'
-import { render } from 'ink'
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import type { Run } from '../run.js'
 import { CHAT_MAX_MESSAGES, HISTORY_PAGE_MAX } from '../../constants.js'
 import { ParleyError } from '../../errors.js'
 import { stopSignalOf, withAgent } from '../agent-access.js'
-import { ChatApp } from '../chat-app.js'
 
 export function registerChat(program: Command, run: Run): void {
   program
@@ -24,6 +21,8 @@ export function registerChat(program: Command, run: Run): void {
         const terminal = ctx.io.terminal
         if (terminal === undefined) throw new ParleyError('TERMINAL_REQUIRED', 'chat needs a terminal; use `parley send` and `parley inbox --follow` in scripts')
         const stop = stopSignalOf(ctx)
+        // ink, React and the app are loaded only here: every other command starts faster without them.
+        const [{ createElement }, { render }, { ChatApp }] = await Promise.all([import('react'), import('ink'), import('../chat-app.js')])
         await withAgent(ctx, { network: true }, async ({ agent, lost }) => {
           const contact = await agent.contact(name)
           const history = await agent.history({ peer: contact.did, limit: Math.min(CHAT_MAX_MESSAGES, HISTORY_PAGE_MAX) })

@@ -11,6 +11,8 @@ import type { KeyState, Service } from '../../identity/index.js'
 import { readBounded, writeAtomic } from '../../storage/files.js'
 import { KEL_MAX_BYTES } from '../../constants.js'
 import { ParleyError } from '../../errors.js'
+import { connectDaemon } from '../daemon/client.js'
+import { daemonSocketPath } from '../agent-access.js'
 
 
 
@@ -86,6 +88,18 @@ export function registerId(program: Command, run: Run): void {
     .description('rotate the signing key (pre-rotation: reveals the committed next key)')
     .action(
       run(async (ctx: CliContext) => {
+        // A running daemon holds the home: it rotates, and tells every contact of the new keys.
+        const remote = await connectDaemon(daemonSocketPath(ctx.home.dir))
+        if (remote !== undefined) {
+          try {
+            await remote.rotateKeys()
+          } finally {
+            await remote.stop()
+          }
+          const { state } = await new IdentityStore(ctx.home).identityState()
+          ctx.print({ did: state.did, sequence: state.sequence }, `rotated ${state.did} to sequence ${state.sequence}; the daemon tells every contact`)
+          return
+        }
         const next = await ctx.withKeystore((store, keystore) => store.rotateIdentity(keystore, ctx.io.now()))
         ctx.print({ did: next.state.did, sequence: next.state.sequence }, `rotated ${next.state.did} to sequence ${next.state.sequence}`)
       }),

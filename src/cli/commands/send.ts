@@ -4,7 +4,8 @@
  * message is delivered or, when the contact cannot be reached in time,
  * queued (the outbox delivers it later: at once while a daemon runs, else
  * the next time an agent of this home runs); `--no-wait` returns as soon as
- * it is queued. `send-file` draws a progress bar on a terminal.
+ * it is queued. `send-file` draws a progress bar on a terminal (with
+ * `--progress`, plain progress lines on stderr elsewhere).
  */
 import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
@@ -15,7 +16,7 @@ import type { MessageState } from '../../agent/types.js'
 import { CLI_SEND_WAIT_MS } from '../../constants.js'
 import { ParleyError } from '../../errors.js'
 import { withAgent } from '../agent-access.js'
-import { progressBar } from '../progress.js'
+import { progressBar, progressLines } from '../progress.js'
 import type { Progress } from '../progress.js'
 
 function parseTimeout(text: string | undefined): number {
@@ -65,8 +66,9 @@ export function registerSend(program: Command, run: Run): void {
     .argument('<contact>', 'a DID or an alias')
     .argument('<path>', 'the file')
     .option('--no-wait', 'return once the file is offered')
+    .option('--progress', 'report progress on stderr even when it is not a terminal (plain lines)')
     .action(
-      run(async (ctx: CliContext, contact: string, path: string, opts: { wait: boolean }) => {
+      run(async (ctx: CliContext, contact: string, path: string, opts: { wait: boolean; progress?: boolean }) => {
         let size: number
         try {
           const st = await stat(path)
@@ -82,8 +84,8 @@ export function registerSend(program: Command, run: Run): void {
           let bar: Progress | undefined
           let off = (): void => undefined
           const stream = ctx.io.progress
-          if (stream !== undefined) {
-            const progress = progressBar(stream, name)
+          if (stream !== undefined || opts.progress === true) {
+            const progress = stream !== undefined ? progressBar(stream, name) : progressLines((t) => ctx.io.stderr(t), name)
             bar = progress
             progress.update(0, size)
             // Progress of this file to this peer (its transfer id is known only once sendFile answers).

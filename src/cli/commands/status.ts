@@ -1,8 +1,11 @@
 /**
  * `parley status` → `{"did","peerId","addresses","reachability","relays",
- * "connectedContacts","sessions","daemon"}`: the node as the daemon sees
- * it, or — without a daemon — as a node started for this command sees it
- * at once (no contact connected yet, reachability still unknown).
+ * "connectedContacts","sessions","connections","daemon"}`: the node as the
+ * daemon sees it, or — without a daemon — as a node started for this
+ * command sees it at once (no contact connected yet, reachability still
+ * unknown). `connections` lists each authenticated connection as `{did,
+ * peerId, address, relayed, role}`: a relayed one's address holds
+ * /p2p-circuit.
  */
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
@@ -26,6 +29,7 @@ export function registerStatus(program: Command, run: Run): void {
             `  relays        ${status.relays.length === 0 ? '(none)' : status.relays.join('\n                ')}`,
             `  connected     ${status.connectedContacts.length === 0 ? '(none)' : status.connectedContacts.join('\n                ')}`,
             `  sessions      ${status.sessions}`,
+            ...(status.connections ?? []).map((c) => `  ${c.role.padEnd(13)} ${c.did} ${c.relayed ? 'via relay' : 'direct'} ${c.address}`),
           ].join('\n'),
         )
       }),

@@ -14,7 +14,7 @@
  * bounded depth) and checked member by member; a bad line is a typed error
  * (RPC_TOO_LARGE, RPC_MALFORMED), never an exception escaping the socket.
  */
-import type { AgentEventName, AgentEvents, AgentStatus, Contact, FileInfo, HistoryMessage, MessageState, SendResult } from '../../agent/types.js'
+import type { AgentEventName, AgentEvents, AgentStatus, ConnectionInfo, Contact, FileInfo, HistoryMessage, MessageState, SendResult } from '../../agent/types.js'
 import { isJsonObject, parseStrictJson } from '../../codec/json.js'
 import type { JsonObject } from '../../codec/json.js'
 import { DAEMON_RPC_MAX_ID_LENGTH, DAEMON_RPC_MAX_JSON_DEPTH, DAEMON_RPC_MAX_LINE_BYTES } from '../../constants.js'
@@ -393,7 +393,22 @@ export function reviveStatus(v: unknown): AgentStatus {
     relays: texts(o, 'relays', 'status'),
     connectedContacts: texts(o, 'connectedContacts', 'status'),
     sessions: count(o, 'sessions', 'status'),
+    ...(o['connections'] === undefined ? {} : { connections: reviveConnections(o['connections']) }),
   }
+}
+
+function reviveConnections(v: unknown): ConnectionInfo[] {
+  if (!Array.isArray(v)) throw malformed('status')
+  return v.map((item) => {
+    const c = object(item, 'status')
+    return {
+      did: text(c, 'did', 'status'),
+      peerId: text(c, 'peerId', 'status'),
+      address: text(c, 'address', 'status'),
+      relayed: flag(c, 'relayed', 'status'),
+      role: oneOf(c, 'role', ['contact', 'relay', 'peer'] as const, 'status'),
+    }
+  })
 }
 
 export function reviveHello(v: unknown): HelloResult {
