@@ -2,9 +2,12 @@
  * The baselines of `npm run bench -- network`, measured in the same run as
  * Parley's figures: a raw node:net socket on loopback (the ceiling of the
  * machine), a bare libp2p stream on the same stack Parley runs on (TCP,
- * Noise, Yamux) without the Parley layer, and a bare libp2p ping on an open
- * connection.
+ * Noise, Yamux) without the Parley layer — memory to memory, and file to
+ * file (read, write, fsync: the disk half of a transfer, without sealing,
+ * hashing or flow control) — and a bare libp2p ping on an open connection.
  */
+import { randomBytes } from 'node:crypto'
+import { open } from 'node:fs/promises'
 import { createServer, connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { createLibp2p } from 'libp2p'
@@ -18,7 +21,21 @@ import type { Ping } from '@libp2p/ping'
 import type { Connection, Stream } from '@libp2p/interface'
 
 export const BARE_PROTOCOL = '/bench/bare-sink/1.0.0'
+export const BARE_FILE_PROTOCOL = '/bench/bare-file-sink/1.0.0'
 const CHUNK = 64 * 1024
+
+/** Writes `bytes` random bytes to a new file at `path`, a MiB at a time (never all in memory). */
+export async function writeRandomFile(path: string, bytes: number): Promise<void> {
+  const fh = await open(path, 'wx', 0o600)
+  try {
+    for (let at = 0; at < bytes; at += 1024 * 1024) {
+      const block = randomBytes(Math.min(1024 * 1024, bytes - at))
+      await fh.write(block, 0, block.length, at)
+    }
+  } finally {
+    await fh.close()
+  }
+}
 
 /** Raw TCP throughput on loopback: `bytes` written in 64 KiB chunks to a server that counts them. MB/s. */
 export async function rawSocketMBps(bytes: number): Promise<number> {
@@ -78,6 +95,27 @@ export async function handleBareSink(node: BareNode): Promise<void> {
   })
 }
 
+/**
+ * Sends `bytes` on `stream`, waiting for 'drain' while its buffer is full;
+ * rejects when the stream closes first (say, the connection monitor aborted
+ * the connection), so a lost connection ends the run instead of hanging it.
+ */
+async function send(stream: Stream, bytes: Uint8Array): Promise<void> {
+  if (stream.send(bytes)) return
+  await new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => {
+      stream.removeEventListener('close', onClose)
+      resolve()
+    }
+    const onClose = (): void => {
+      stream.removeEventListener('drain', onDrain)
+      reject(new Error(`bench: the stream closed while sending (${stream.status})`))
+    }
+    stream.addEventListener('drain', onDrain, { once: true })
+    stream.addEventListener('close', onClose, { once: true })
+  })
+}
+
 /** Writes `bytes` through a fresh stream on `connection` to the sink and waits for its answer. MB/s. */
 export async function bareStreamMBps(connection: Connection, bytes: number): Promise<number> {
   const stream = await connection.newStream(BARE_PROTOCOL)
@@ -86,7 +124,7 @@ export async function bareStreamMBps(connection: Connection, bytes: number): Pro
   let sent = 0
   while (sent < bytes) {
     const n = Math.min(CHUNK, bytes - sent)
-    if (!stream.send(n === CHUNK ? chunk : chunk.subarray(0, n))) await new Promise<void>((r) => stream.addEventListener('drain', () => r(), { once: true }))
+    await send(stream, n === CHUNK ? chunk : chunk.subarray(0, n))
     sent += n
   }
   await stream.close()
@@ -95,6 +133,88 @@ export async function bareStreamMBps(connection: Connection, bytes: number): Pro
   }
   const dt = performance.now() - t0
   return bytes / 1e6 / (dt / 1000)
+}
+
+/** Writes a bare file sink keeps in flight, and the block size of both file baselines (as the blob service does). */
+const FILE_WRITES_IN_FLIGHT = 4
+const FILE_BLOCK = 1024 * 1024
+
+/**
+ * Registers a sink on `node` that writes everything it reads to the path
+ * `destFor()` names (gathered into writes of about a MiB, a few in flight),
+ * fsyncs it, and answers one byte: the disk half of a file transfer
+ * without Parley.
+ */
+export async function handleBareFileSink(node: BareNode, destFor: () => string): Promise<void> {
+  await node.handle(BARE_FILE_PROTOCOL, async (stream: Stream) => {
+    const fh = await open(destFor(), 'wx', 0o600)
+    try {
+      const pending = new Set<Promise<unknown>>()
+      let at = 0
+      let batch: Uint8Array[] = []
+      let batchBytes = 0
+      const flush = async (): Promise<void> => {
+        while (pending.size >= FILE_WRITES_IN_FLIGHT) await Promise.race(pending)
+        const bytes = batchBytes
+        const p = fh.writev(batch, at).then(({ bytesWritten }) => {
+          pending.delete(p)
+          if (bytesWritten !== bytes) throw new Error('bench: short write')
+        })
+        pending.add(p)
+        at += batchBytes
+        batch = []
+        batchBytes = 0
+      }
+      for await (const chunk of stream) {
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
+        batch.push(bytes)
+        batchBytes += bytes.length
+        if (batchBytes >= FILE_BLOCK) await flush()
+      }
+      if (batchBytes > 0) await flush()
+      await Promise.all(pending)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    stream.send(Uint8Array.of(1))
+    await stream.close()
+  })
+}
+
+/**
+ * Reads the file at `path` (`bytes` long) a MiB at a time, the next block
+ * while the current one is sent, through a fresh stream to the file sink;
+ * waits for its answer. MB/s.
+ */
+export async function bareFileMBps(connection: Connection, path: string, bytes: number): Promise<number> {
+  const fh = await open(path, 'r')
+  // a fresh buffer per block: the stream may still hold the previous one
+  const readBlock = async (at: number): Promise<Uint8Array> => {
+    const block = new Uint8Array(Math.min(FILE_BLOCK, bytes - at))
+    const { bytesRead } = await fh.read(block, 0, block.length, at)
+    if (bytesRead !== block.length) throw new Error('bench: short read')
+    return block
+  }
+  try {
+    const stream = await connection.newStream(BARE_FILE_PROTOCOL)
+    const t0 = performance.now()
+    let ahead: Promise<Uint8Array> | undefined = readBlock(0)
+    for (let sent = 0; ahead !== undefined; ) {
+      const block: Uint8Array = await ahead
+      sent += block.length
+      ahead = sent < bytes ? readBlock(sent) : undefined
+      await send(stream, block)
+    }
+    await stream.close()
+    for await (const _ack of stream) {
+      // the sink's one-byte answer
+    }
+    const dt = performance.now() - t0
+    return bytes / 1e6 / (dt / 1000)
+  } finally {
+    await fh.close()
+  }
 }
 
 /** `count` pings on `connection`'s peer, in ms. */

@@ -6,9 +6,14 @@
  *   libp2p ping on the same connection, interleaved (goal: p50 ≤ 2×).
  * - (c) connection setup p50 with its parts: dial (TCP + Noise + Yamux) and
  *   Parley authentication with a VerifiedHuman credential on both sides.
- * - Raw ceilings: a node:net socket and a bare libp2p stream on loopback.
- *   (The file-transfer row, (a), is added by bench/network-files.ts.)
+ * - (a) file transfer: a file on disk through /parley/blob/1.0.0 between
+ *   the two authenticated stacks, beside a bare libp2p stream moving the
+ *   same bytes (goal: ≥ 0.9×), the same stream file to file, and a raw
+ *   node:net socket, on loopback; rounds interleaved, medians.
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -20,12 +25,14 @@ import { createParleyNetwork } from '../src/network/parley-network.js'
 import type { ParleyNetwork } from '../src/network/parley-network.js'
 import type { BenchRow } from './harness.js'
 import { median } from './harness.js'
-import { bareNode, bareStreamMBps, handleBareSink, percentile, rawSocketMBps } from './network-baselines.js'
+import { bareFileMBps, bareNode, bareStreamMBps, handleBareFileSink, handleBareSink, percentile, rawSocketMBps, writeRandomFile } from './network-baselines.js'
 
 const ROUND_TRIPS = 400
 const SETUPS = 25
-const THROUGHPUT_BYTES = 64 * 1024 * 1024
-const THROUGHPUT_ROUNDS = 3
+/** Bytes of the file-transfer row (a) and of its two baselines. */
+const FILE_BYTES = 256 * 1024 * 1024
+/** Interleaved rounds of (a); the median of each candidate is reported. */
+const FILE_ROUNDS = 5
 const BENCH_INBOUND_THRESHOLD = 1000
 
 interface Side {
@@ -62,6 +69,72 @@ function tcpAddress(net: ParleyNetwork): Multiaddr {
   const a = net.node.addresses().find((m) => m.toString().includes('/tcp/') && !m.toString().includes('/ws'))
   if (a === undefined) throw new Error('bench: no TCP address')
   return a
+}
+
+/**
+ * (a) One file of FILE_BYTES through /parley/blob/1.0.0 between the two
+ * authenticated stacks — the sender reads it from disk and seals each chunk,
+ * the receiver opens, writes, fsyncs (every BLOB_SYNC_INTERVAL_BYTES and at
+ * the end), hashes and renames it into place — timed from `receive` to the
+ * verified file. The offer (the sender hashing the file) is made before the
+ * clock starts. Beside it, the same bytes through:
+ * - a bare libp2p stream (fresh nodes, same TCP + Noise + Yamux stack, no
+ *   Parley layer), memory to memory: the goal's baseline (issue 4: "a bare
+ *   libp2p stream moving the same bytes");
+ * - a bare libp2p stream, file to file (read, write, fsync; no sealing,
+ *   hashing or flow control): what the disk alone costs, to tell it apart
+ *   from what the Parley layer costs;
+ * - a raw node:net socket, memory to memory: the machine's ceiling.
+ * Rounds interleave the four; medians. Both ends of each run in this one
+ * process, as for every other row.
+ */
+async function fileTransferRows(alice: Side, bob: Side): Promise<BenchRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-bench-files-'))
+  const a = await bareNode()
+  const b = await bareNode()
+  try {
+    const src = join(dir, 'source.bin')
+    await writeRandomFile(src, FILE_BYTES)
+    let bareDest = ''
+    await handleBareSink(b)
+    await handleBareFileSink(b, () => bareDest)
+    const conn = await a.dial(b.getMultiaddrs()[0] as Multiaddr)
+    const from = alice.net.node.peerId
+    const sender = alice.identity.state.did
+    const parley: number[] = []
+    const bare: number[] = []
+    const bareFile: number[] = []
+    const raw: number[] = []
+    for (let r = 0; r < FILE_ROUNDS; r++) {
+      const offer = await alice.net.blob.offer(bob.identity.state.did, src)
+      const dest = join(dir, `received-${r}.bin`)
+      const t0 = performance.now()
+      await bob.net.blob.receive(offer, from, dest, { sender }).wait()
+      parley.push(FILE_BYTES / 1e6 / ((performance.now() - t0) / 1000))
+      await rm(dest)
+      bare.push(await bareStreamMBps(conn, FILE_BYTES))
+      bareDest = join(dir, `bare-${r}.bin`)
+      bareFile.push(await bareFileMBps(conn, src, FILE_BYTES))
+      await rm(bareDest)
+      raw.push(await rawSocketMBps(FILE_BYTES))
+    }
+    const mib = FILE_BYTES / (1024 * 1024)
+    const parleyName = `file transfer ${mib} MiB (Parley blob: file → sealed chunks → file, fsync, SHA-256 verified)`
+    const bareName = `bare libp2p stream, same ${mib} MiB, memory → memory`
+    const bareFileName = `bare libp2p stream, same ${mib} MiB, file → file (fsync; no sealing, no hash)`
+    const rawName = `raw node:net socket, same ${mib} MiB, memory → memory`
+    const row = (metric: string, value: number, baseline: string, baselineValue: number): BenchRow => ({ metric, value, unit: 'MB/s', baseline, baselineValue, ratio: value / baselineValue })
+    return [
+      row(parleyName, median(parley), bareName, median(bare)),
+      row(parleyName, median(parley), bareFileName, median(bareFile)),
+      row(parleyName, median(parley), rawName, median(raw)),
+      row(bareName, median(bare), rawName, median(raw)),
+    ]
+  } finally {
+    await a.stop()
+    await b.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
 }
 
 export async function runNetworkBench(): Promise<BenchRow[]> {
@@ -116,23 +189,8 @@ export async function runNetworkBench(): Promise<BenchRow[]> {
     row('  part: dial (TCP + Noise + Yamux) p50', median(dial), 'ms', null, null)
     row('  part: Parley authentication (KELs, hybrid signatures, VPs) p50', median(auth), 'ms', null, null)
 
-    // Ceilings on this machine: raw socket and a bare libp2p stream.
-    const a = await bareNode()
-    const b = await bareNode()
-    try {
-      await handleBareSink(b)
-      const conn = await a.dial(b.getMultiaddrs()[0] as Multiaddr)
-      const raw: number[] = []
-      const bare: number[] = []
-      for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
-        raw.push(await rawSocketMBps(THROUGHPUT_BYTES))
-        bare.push(await bareStreamMBps(conn, THROUGHPUT_BYTES))
-      }
-      row('bare libp2p stream throughput (TCP + Noise + Yamux)', median(bare), 'MB/s', 'raw node:net socket', median(raw))
-    } finally {
-      await a.stop()
-      await b.stop()
-    }
+    // (a) file transfer beside a bare libp2p stream and a raw socket moving the same bytes, interleaved.
+    rows.push(...(await fileTransferRows(alice, bob)))
   } finally {
     await alice.net.stop()
     await bob.net.stop()

@@ -13,7 +13,10 @@
  * lasts (read-side flow control) and only as fast as the stream drains
  * (write-side backpressure); a reader task meanwhile takes credit grants and
  * the receiver's cancel, error or final `done`, which marks the record
- * completed.
+ * completed. The file is read a MiB of chunks at a time, one block ahead,
+ * and each chunk is sealed straight into its whole wire frame (length
+ * prefix, type byte, ciphertext, tag), which goes to the stream as is: per
+ * byte, one read from disk, one seal, no further copy on this side.
  */
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
@@ -28,7 +31,7 @@ import { createIdleWatchdog, creditWindowChunks } from './blob-types.js'
 import type { BlobLimits } from './blob-types.js'
 import { chunkCount, chunkLength, transferIdHex } from './file-offer.js'
 import type { CancelReason } from './file-offer.js'
-import { frameStream } from './frames.js'
+import { encodeFrameLength, frameStream } from './frames.js'
 import type { FrameStream } from './frames.js'
 import { createStreamSealer } from './stream-seal.js'
 import type { ConnectionGate } from './types.js'
@@ -99,6 +102,50 @@ async function sendAndClose(fs: FrameStream, msg: BlobMessage, timeoutMs: number
     await fs.stream.close({ signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
     fs.stream.abort(err as Error)
+  }
+}
+
+/** Bytes of the source file read at once (a block of whole chunks, at least one). */
+const READ_BLOCK_BYTES = 1024 * 1024
+
+/** Reads `len` bytes at `position` into `buf`; BLOB_SOURCE_CHANGED when the file ends first. */
+async function readFully(fh: FileHandle, buf: Uint8Array, len: number, position: number): Promise<Uint8Array> {
+  let got = 0
+  while (got < len) {
+    const { bytesRead } = await fh.read(buf, got, len - got, position + got)
+    if (bytesRead === 0) throw new ParleyError('BLOB_SOURCE_CHANGED', 'blob: the offered file shrank while it was served')
+    got += bytesRead
+  }
+  return buf.subarray(0, len)
+}
+
+/**
+ * Writes already framed bytes to `stream` and waits while its send buffer is
+ * full, as frames.ts does, but without copying them into a new buffer first
+ * (a chunk frame is built whole, length prefix included). NETWORK_CLOSED when
+ * the stream closes first; `signal`'s ParleyError (the idle watchdog's
+ * NETWORK_TIMEOUT) when it aborts.
+ */
+async function sendRaw(stream: Stream, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted()
+  try {
+    if (stream.send(bytes)) return
+  } catch (err) {
+    throw new ParleyError('NETWORK_CLOSED', 'blob: the stream is closed', { cause: err })
+  }
+  const { promise, resolve, reject } = Promise.withResolvers<void>()
+  const onDrain = (): void => resolve()
+  const onClose = (): void => reject(new ParleyError('NETWORK_CLOSED', 'blob: the stream closed while a chunk was sent'))
+  const onAbort = (): void => reject(isParleyError(signal.reason) ? signal.reason : new ParleyError('NETWORK_TIMEOUT', 'blob: chunk write aborted', { cause: signal.reason }))
+  stream.addEventListener('drain', onDrain, { once: true })
+  stream.addEventListener('close', onClose, { once: true })
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    await promise
+  } finally {
+    stream.removeEventListener('drain', onDrain)
+    stream.removeEventListener('close', onClose)
+    signal.removeEventListener('abort', onAbort)
   }
 }
 
@@ -200,36 +247,48 @@ export function createServeHandler(ctx: ServeContext): (stream: Stream, connecti
       })()
 
       const sealer = createStreamSealer(ctx.suite, offer)
-      // two plaintext buffers: chunk i+1 is read from disk while chunk i is sealed and sent
-      const bufs = [new Uint8Array(offer.chunkSize), new Uint8Array(offer.chunkSize)] as const
-      const readChunk = (i: number): Promise<Uint8Array> => {
-        const len = chunkLength(offer, i)
-        const buf = bufs[i % 2] as Uint8Array
-        const p = fh.read(buf, 0, len, i * offer.chunkSize).then(({ bytesRead }) => {
-          if (bytesRead !== len) throw new ParleyError('BLOB_SOURCE_CHANGED', 'blob: the offered file shrank while it was served')
-          return buf.subarray(0, len)
-        })
+      // the file is read a block of chunks at a time (one thread-pool job per READ_BLOCK_BYTES) into
+      // two buffers: block k+1 is read from disk while the chunks of block k are sealed and sent
+      const perBlock = Math.max(1, Math.floor(READ_BLOCK_BYTES / offer.chunkSize))
+      const blockBufs = [new Uint8Array(perBlock * offer.chunkSize), new Uint8Array(perBlock * offer.chunkSize)] as const
+      /** Block k: chunks from + k·perBlock up to (not including) from + (k+1)·perBlock, or the end. */
+      const readBlock = (k: number): Promise<Uint8Array> => {
+        const first = from + k * perBlock
+        const start = first * offer.chunkSize
+        const len = Math.min(offer.size, (first + perBlock) * offer.chunkSize) - start
+        const p = readFully(fh, blockBufs[k % 2] as Uint8Array, len, start)
         // observed when awaited; until then a failure must not count as unhandled
         p.catch(() => undefined)
         return p
       }
       let ahead: Promise<Uint8Array> | undefined
+      let block: Uint8Array = new Uint8Array(0)
+      let blockIndex = -1
       let sent = 0
       let lastProgress = -Infinity
       try {
-        ahead = readChunk(from)
+        ahead = readBlock(0)
         for (let i = from; i < n; i++) {
           while (credit === 0 && failure === undefined) await wake.wait(io)
           if (failure !== undefined) throw failure
           session.signal.throwIfAborted()
-          const plaintext = await (ahead ?? readChunk(i))
-          ahead = i + 1 < n ? readChunk(i + 1) : undefined
-          const len = plaintext.length
-          const frame = new Uint8Array(1 + len + AEAD_TAG_LENGTH)
-          frame[0] = FRAME_TYPE_CHUNK
-          sealer.seal(i, i === n - 1, plaintext, frame.subarray(1))
+          const k = Math.floor((i - from) / perBlock)
+          if (k !== blockIndex) {
+            block = await (ahead ?? readBlock(k))
+            blockIndex = k
+            ahead = from + (k + 1) * perBlock < n ? readBlock(k + 1) : undefined
+          }
+          const at = (i - from - k * perBlock) * offer.chunkSize
+          const len = chunkLength(offer, i)
+          const plaintext = block.subarray(at, at + len)
+          // the whole wire frame in one buffer, sealed in place and sent as is (no copy through frames.ts)
+          const prefix = encodeFrameLength(1 + len + AEAD_TAG_LENGTH)
+          const frame = new Uint8Array(prefix.length + 1 + len + AEAD_TAG_LENGTH)
+          frame.set(prefix, 0)
+          frame[prefix.length] = FRAME_TYPE_CHUNK
+          sealer.seal(i, i === n - 1, plaintext, frame.subarray(prefix.length + 1))
           credit--
-          await fs.write(frame, { signal: io })
+          await sendRaw(fs.stream, frame, io)
           watchdog.touch()
           sent += len
           const now = ctx.clock()
