@@ -5,11 +5,15 @@
  * Noise, Yamux) without the Parley layer — memory to memory, and file to
  * file (read, write, fsync: the disk half of a transfer, without sealing,
  * hashing or flow control) — and a bare libp2p ping on an open connection.
+ * The sinks run in the receiver process (bench/network-receiver.ts), the
+ * senders in the bench's; `lineChannel` is how the two talk.
  */
 import { randomBytes } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { createServer, connect } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server } from 'node:net'
+import { createInterface } from 'node:readline'
+import type { Readable, Writable } from 'node:stream'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -37,25 +41,35 @@ export async function writeRandomFile(path: string, bytes: number): Promise<void
   }
 }
 
-/** Raw TCP throughput on loopback: `bytes` written in 64 KiB chunks to a server that counts them. MB/s. */
-export async function rawSocketMBps(bytes: number): Promise<number> {
-  const server = createServer()
-  let received = 0
-  const done = new Promise<void>((resolve) => {
-    server.on('connection', (s) => {
-      s.on('data', (d: Buffer) => {
-        received += d.length
-        if (received >= bytes) {
-          s.end()
-          resolve()
-        }
-      })
+/**
+ * A raw TCP sink on 127.0.0.1: counts what each connection sends and, once
+ * `bytes` arrived, answers one byte. Runs in the receiver process.
+ */
+export async function rawSocketSink(bytes: number): Promise<{ server: Server; port: number }> {
+  const server = createServer((s) => {
+    let received = 0
+    s.on('data', (d: Buffer) => {
+      received += d.length
+      if (received >= bytes) s.end(Uint8Array.of(1))
     })
+    s.on('error', () => s.destroy())
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as AddressInfo
+  return { server, port: (server.address() as AddressInfo).port }
+}
+
+/** Raw TCP throughput on loopback: `bytes` written in 64 KiB chunks to the sink at `port`, until its one-byte answer. MB/s. */
+export async function rawSocketMBps(port: number, bytes: number): Promise<number> {
   const sock = connect(port, '127.0.0.1')
-  await new Promise<void>((r) => sock.once('connect', () => r()))
+  await new Promise<void>((r, j) => {
+    sock.once('connect', () => r())
+    sock.once('error', j)
+  })
+  const answered = new Promise<void>((r, j) => {
+    sock.once('data', () => r())
+    sock.once('error', j)
+    sock.once('close', () => j(new Error('bench: raw socket closed before its answer')))
+  })
   const chunk = Buffer.alloc(CHUNK, 7)
   const t0 = performance.now()
   let sent = 0
@@ -64,11 +78,50 @@ export async function rawSocketMBps(bytes: number): Promise<number> {
     if (!sock.write(n === CHUNK ? chunk : chunk.subarray(0, n))) await new Promise<void>((r) => sock.once('drain', () => r()))
     sent += n
   }
-  await done
+  await answered
   const dt = performance.now() - t0
   sock.destroy()
-  await new Promise<void>((r) => server.close(() => r()))
   return bytes / 1e6 / (dt / 1000)
+}
+
+/**
+ * JSON messages, one a line, between the bench and its receiver process
+ * (the child's stdin and stdout): `next()` is the next message, `send()`
+ * writes one. `next()` rejects when the input ends.
+ */
+export interface LineChannel {
+  next(): Promise<Record<string, unknown>>
+  send(msg: Record<string, unknown>): void
+  close(): void
+}
+
+export function lineChannel(input: Readable, output: Writable): LineChannel {
+  const rl = createInterface({ input })
+  const queue: string[] = []
+  const waiters: { resolve: (l: string) => void; reject: (e: Error) => void }[] = []
+  let ended = false
+  rl.on('line', (line) => {
+    const w = waiters.shift()
+    if (w === undefined) queue.push(line)
+    else w.resolve(line)
+  })
+  rl.on('close', () => {
+    ended = true
+    for (const w of waiters.splice(0)) w.reject(new Error('bench: the other process closed its channel'))
+  })
+  return {
+    async next() {
+      const line = queue.shift() ?? (ended ? undefined : await new Promise<string>((resolve, reject) => waiters.push({ resolve, reject })))
+      if (line === undefined) throw new Error('bench: the other process closed its channel')
+      return JSON.parse(line) as Record<string, unknown>
+    },
+    send(msg) {
+      output.write(JSON.stringify(msg) + '\n')
+    },
+    close() {
+      rl.close()
+    },
+  }
 }
 
 export type BareNode = Libp2p<{ identify: ReturnType<ReturnType<typeof identify>>; ping: Ping }>

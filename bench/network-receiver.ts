@@ -1,0 +1,95 @@
+/**
+ * The receiving process of benchmark row (a) (`bench/network.ts`): in real
+ * use the sender and the receiver of a file are different processes on
+ * different machines, so each side gets its own JS thread here too. This
+ * process runs, for the whole run:
+ * - a real Parley stack (createParleyNetwork: authentication with a
+ *   VerifiedHuman credential, the blob service) that fetches each offered
+ *   file, opens every chunk, writes, fsyncs, checks the SHA-256 and renames
+ *   the file into place;
+ * - a bare libp2p node (TCP, Noise, Yamux; no Parley layer) with a sink that
+ *   discards (memory) and one that writes a file and fsyncs it;
+ * - a raw node:net sink.
+ * It talks to the bench over stdin/stdout, one JSON message a line
+ * (`lineChannel`): hello → setup → ready, then `parley` / `dest` commands,
+ * each answered, and `stop`. Logs go to stderr only.
+ *
+ * Run by the bench: `node --import tsx bench/network-receiver.ts`.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { defaultSuite as suite } from '../src/crypto/index.js'
+import { createIdentity } from '../src/identity/index.js'
+import { createPresentation, parseCredentialContainer, validateTrustPolicy } from '../src/credentials/index.js'
+import { createParleyNetwork } from '../src/network/parley-network.js'
+import { decodeFileOffer } from '../src/network/file-offer.js'
+import { bareNode, handleBareFileSink, handleBareSink, lineChannel, rawSocketSink } from './network-baselines.js'
+
+const BENCH_INBOUND_THRESHOLD = 1000
+
+function text(msg: Record<string, unknown>, key: string): string {
+  const v = msg[key]
+  if (typeof v !== 'string') throw new Error(`bench receiver: "${key}" missing`)
+  return v
+}
+
+async function main(): Promise<void> {
+  const channel = lineChannel(process.stdin, process.stdout)
+  const privateKey = await generateKeyPair('Ed25519')
+  const peerId = peerIdFromPrivateKey(privateKey).toString()
+  const now = new Date()
+  const identity = createIdentity(suite, { name: 'bob', now, services: [{ id: 'p2p', type: 'libp2p-peer', endpoint: peerId }] })
+  channel.send({ type: 'hello', did: identity.state.did })
+
+  const setup = await channel.next()
+  const credential = parseCredentialContainer(text(setup, 'credential'))
+  const bytes = Number(setup.bytes)
+  const trust = validateTrustPolicy({ trustedIssuers: [text(setup, 'issuer')], acceptedTypes: ['VerifiedHumanCredential'], requirePq: true })
+  const net = await createParleyNetwork({
+    node: { listen: ['/ip4/127.0.0.1/tcp/0'], privateKey, mdns: false, connectionLimits: { inboundConnectionThreshold: BENCH_INBOUND_THRESHOLD } },
+    identity,
+    trust,
+    presentation: async ({ audience, nonce, now: at }) =>
+      createPresentation({ suite, holder: { kel: identity.kel, secrets: identity.secrets }, credentials: [credential], audience, nonce, now: at }),
+    deliver: async () => undefined,
+    auth: { limits: { attemptsPerPeerPerMinute: BENCH_INBOUND_THRESHOLD, attemptsPerIpPerMinute: BENCH_INBOUND_THRESHOLD } },
+  })
+  const bare = await bareNode()
+  let bareDest = ''
+  await handleBareSink(bare)
+  await handleBareFileSink(bare, () => bareDest)
+  const raw = await rawSocketSink(bytes)
+  const parleyAddr = net.node.addresses().find((m) => m.toString().includes('/tcp/') && !m.toString().includes('/ws'))
+  channel.send({ type: 'ready', parleyAddr: parleyAddr?.toString(), bareAddr: bare.getMultiaddrs()[0]?.toString(), rawPort: raw.port })
+
+  try {
+    for (;;) {
+      const msg = await channel.next()
+      if (msg.type === 'stop') break
+      try {
+        if (msg.type === 'parley') {
+          const offer = decodeFileOffer(Buffer.from(text(msg, 'offer'), 'base64'))
+          await net.blob.receive(offer, peerIdFromString(text(msg, 'from')), text(msg, 'dest'), { sender: text(msg, 'sender') }).wait()
+          channel.send({ type: 'done' })
+        } else if (msg.type === 'dest') {
+          bareDest = text(msg, 'path')
+          channel.send({ type: 'ok' })
+        } else {
+          throw new Error(`unknown command ${String(msg.type)}`)
+        }
+      } catch (err) {
+        channel.send({ type: 'error', message: (err as Error).message })
+      }
+    }
+  } finally {
+    channel.close()
+    await new Promise<void>((r) => raw.server.close(() => r()))
+    await bare.stop()
+    await net.stop()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('bench receiver:', err)
+  process.exitCode = 1
+})
