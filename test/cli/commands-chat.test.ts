@@ -1,3 +1,5 @@
+// First: ink must not see CI markers when it loads (the chat command does the same before it loads ink).
+import '../helpers/interactive-env.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'

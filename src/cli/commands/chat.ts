@@ -4,6 +4,7 @@
  * terminal (TERMINAL_REQUIRED otherwise: scripts use send/inbox). Ends on
  * `/quit`, Ctrl-C, SIGTERM, or when the daemon goes away (RPC_CLOSED).
  */
+import { markInteractive } from '../interactive.js'
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import type { Run } from '../run.js'
@@ -22,6 +23,7 @@ export function registerChat(program: Command, run: Run): void {
         if (terminal === undefined) throw new ParleyError('TERMINAL_REQUIRED', 'chat needs a terminal; use `parley send` and `parley inbox --follow` in scripts')
         const stop = stopSignalOf(ctx)
         // ink, React and the app are loaded only here: every other command starts faster without them.
+        markInteractive()
         const [{ createElement }, { render }, { ChatApp }] = await Promise.all([import('react'), import('ink'), import('../chat-app.js')])
         await withAgent(ctx, { network: true }, async ({ agent, lost }) => {
           const contact = await agent.contact(name)
