@@ -17,12 +17,14 @@ import { runFloorBench } from './establish-floor.js'
 import { runIdentityBench } from './identity.js'
 import { runSessionsBench } from './sessions.js'
 import { runNetworkBench } from './network.js'
+import { runProductBench } from './product.js'
 
 const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   crypto: async () => [...(await runCryptoBench()), ...(await runIdentityBench())],
   sessions: runSessionsBench,
   network: runNetworkBench,
   floor: runFloorBench,
+  product: runProductBench,
 }
 
 function formatValue(v: number | null): string {

@@ -52,7 +52,7 @@ import type { ParleyNetwork } from '../network/parley-network.js'
 import { loadOrCreatePeerKey } from '../network/peer-key.js'
 import type { AuthenticatedPeer } from '../network/types.js'
 import { credentialsRequired, loadCredentials, readAgentConfig, trustPolicyFromConfig } from './config.js'
-import { openMemoryStorage } from './memory-stores.js'
+import { openMemoryStorage, serialTransactions } from './memory-stores.js'
 import type { AgentStorage } from './memory-stores.js'
 import { CommittedDedupe, HistoryOutbox } from './outbox-history.js'
 import type { ExpectedHistory, Staged } from './outbox-history.js'
@@ -96,14 +96,6 @@ function copyIdentity(id: LoadedIdentity): Identity {
   return { kel: [...id.kel], state: id.state, secrets: { signing: id.secrets.signing.slice(), next: id.secrets.next.slice(), agreement: id.secrets.agreement.map((k) => k.slice()) } }
 }
 
-/** A send waiting for its commit (ParleyAgent.#send). */
-interface SendJob {
-  make: () => Promise<Outgoing | Outgoing[]>
-  record?: ExpectedHistory
-  resolve: (ids: string[]) => void
-  reject: (err: unknown) => void
-}
-
 class ParleyAgent implements Agent {
   readonly #opts: AgentOptions
   readonly #suite: Suite = defaultSuite
@@ -113,9 +105,6 @@ class ParleyAgent implements Agent {
   #ids!: IdentityStore
   #db: AgentStorage | undefined
   #outbox: HistoryOutbox | undefined
-  /** Sends waiting for the next commit (see #send). */
-  readonly #sendQueue: SendJob[] = []
-  #sendsRunning = false
   #dedupe: CommittedDedupe | undefined
   #identity!: LoadedIdentity
   #manager!: SessionManager
@@ -161,10 +150,11 @@ class ParleyAgent implements Agent {
       if (this.#opts.create === undefined) throw new ParleyError('STORE_NOT_FOUND', `no identity in ${home.dir} (run: parley id create)`)
       await this.#ids.createIdentity(this.#opts.passphrase, { name: this.#opts.create.name, now: this.#now() })
     }
-    const db: AgentStorage =
+    const db: AgentStorage = serialTransactions(
       this.#opts.storage === 'memory'
         ? await openMemoryStorage({ home, suite: this.#suite, passphrase: this.#opts.passphrase, clock: this.#now })
-        : await openDatabase({ home, suite: this.#suite, passphrase: this.#opts.passphrase })
+        : await openDatabase({ home, suite: this.#suite, passphrase: this.#opts.passphrase }),
+    )
     this.#db = db
     try {
       const keystore = this.#keystore()
@@ -399,83 +389,44 @@ class ParleyAgent implements Agent {
    * history entry too) are written together, and the transport may send an
    * envelope only after that commit (outbox-history.ts). After a crash
    * either all of it happened or none: no message key spent on nothing,
-   * none used twice. Sends that arrive while a commit is running are
-   * committed together in the next one (each in a savepoint of its own, so
-   * one failing leaves the others alone): one fsync for the lot. Every
-   * session manager call of the agent runs inside a storage transaction
-   * (here or in #locked): one lock order — the store's gate, then the
-   * manager's queue — so the two never wait on each other. Not from inside
-   * a transaction.
+   * none used twice. Every session manager call of the agent runs inside a
+   * storage transaction (here or in #locked): one lock order — the store's
+   * gate, then the manager's queue — so the two never wait on each other.
+   * Not from inside a transaction. (Sends are not batched into one commit:
+   * the transport writes one peer's outbox entries one after another, each
+   * waiting for the previous to be released, so a second send to the same
+   * peer cannot join a commit that has not happened yet.)
    */
-  #send(make: () => Promise<Outgoing | Outgoing[]>, record?: ExpectedHistory): Promise<string[]> {
-    return new Promise((resolve, reject) => {
-      this.#sendQueue.push({ make, ...(record === undefined ? {} : { record }), resolve, reject })
-      if (!this.#sendsRunning) void this.#runSends()
-    })
-  }
-
-  async #runSends(): Promise<void> {
-    this.#sendsRunning = true
-    try {
-      while (this.#sendQueue.length > 0) await this.#commitSends(this.#sendQueue.splice(0))
-    } finally {
-      this.#sendsRunning = false
-    }
-  }
-
-  async #commitSends(jobs: SendJob[]): Promise<void> {
-    let db: AgentStorage
-    let net: ParleyNetwork
-    try {
-      db = this.#requireDb()
-      net = this.#requireNet()
-      if (this.#outbox === undefined) throw new ParleyError('INTERNAL', 'agent: no outbox')
-    } catch (err) {
-      for (const job of jobs) job.reject(err)
-      return
-    }
+  async #send(make: () => Promise<Outgoing | Outgoing[]>, record?: ExpectedHistory): Promise<string[]> {
+    const db = this.#requireDb()
+    const net = this.#requireNet()
     const outbox = this.#outbox
-    const made: { job: SendJob; staged: Staged[]; sends: Promise<string>[] }[] = []
+    if (outbox === undefined) throw new ParleyError('INTERNAL', 'agent: no outbox')
+    const staged: Staged[] = []
+    const sends: Promise<string>[] = []
     try {
       await db.transaction(async () => {
-        for (const job of jobs) {
-          const staged: Staged[] = []
-          const sends: Promise<string>[] = []
-          try {
-            await db.transaction(async () => {
-              const out = await job.make()
-              for (const o of Array.isArray(out) ? out : [out]) {
-                if (!('to' in o)) {
-                  this.#events.emit('error', new ParleyError('UNSUPPORTED', 'agent: a reset deposit needs a mailbox, which this agent does not have yet'))
-                  continue
-                }
-                const one = outbox.stage(o.bytes, job.record)
-                staged.push(one)
-                const sending = net.messaging.send(o.to, o.bytes)
-                sending.catch(() => undefined)
-                sends.push(sending)
-                await Promise.race([one.written, sending])
-              }
-            })
-            made.push({ job, staged, sends })
-          } catch (err) {
-            for (const one of staged) one.abort(err)
-            job.reject(err)
+        const made = await make()
+        for (const o of Array.isArray(made) ? made : [made]) {
+          if (!('to' in o)) {
+            this.#events.emit('error', new ParleyError('UNSUPPORTED', 'agent: a reset deposit needs a mailbox, which this agent does not have yet'))
+            continue
           }
+          const one = outbox.stage(o.bytes, record)
+          staged.push(one)
+          const sending = net.messaging.send(o.to, o.bytes)
+          sending.catch(() => undefined)
+          sends.push(sending)
+          await Promise.race([one.written, sending])
         }
       })
     } catch (err) {
-      // The commit failed: none of the batch happened.
-      for (const { job, staged } of made) {
-        for (const one of staged) one.abort(err)
-        job.reject(err)
-      }
-      return
+      for (const one of staged) one.abort(err)
+      await Promise.allSettled(sends)
+      throw err
     }
-    for (const { job, staged, sends } of made) {
-      for (const one of staged) one.release()
-      Promise.all(sends).then(job.resolve, job.reject)
-    }
+    for (const one of staged) one.release()
+    return Promise.all(sends)
   }
 
   /** Hands session bytes made earlier (their state committed) to the transport. */
@@ -686,13 +637,13 @@ class ParleyAgent implements Agent {
   async send(ref: string, text: string, opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<SendResult> {
     const c = await this.#resolveContact(ref)
     const at = this.#now().getTime()
-    const net = this.#requireNet()
-    // Listen before queueing: the ack may come back before send() returns its id.
+    this.#requireNet()
+    // Listen before queueing: the ack may come back before send() returns its id. (On our own
+    // emitter, which has no listener limit: concurrent sends would trip the EventTarget's warning.)
     const states = new Map<string, MessageState>()
-    const listener = (e: { id: string; state: MessageState }): void => {
+    const off = this.#events.on('delivery', (e) => {
       states.set(e.id, e.state)
-    }
-    net.messaging.addEventListener('delivery', listener)
+    })
     try {
       const record: ExpectedHistory = { peer: c.did, direction: 'out', kind: 'text', body: new TextEncoder().encode(text), timestamp: at }
       const [id] = await this.#send(() => this.#manager.send(c.did, encodePayload({ t: 'text', text, at })), record)
@@ -708,7 +659,7 @@ class ParleyAgent implements Agent {
       }
       return { id, state: states.get(id) ?? 'queued' }
     } finally {
-      net.messaging.removeEventListener('delivery', listener)
+      off()
     }
   }
 

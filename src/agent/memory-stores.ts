@@ -27,6 +27,7 @@
  * }
  * ```
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import {
   CONTACT_ALIAS_MAX_LENGTH,
   CONTACT_CREDENTIAL_TYPE_MAX_BYTES,
@@ -67,6 +68,61 @@ export interface AgentStorage {
   /** Runs `fn` so that its store calls commit together (the database), or one after another (memory: no rollback). */
   transaction<T>(fn: () => T | Promise<T>): Promise<T>
   close(): Promise<void>
+}
+
+/**
+ * `storage` with its transactions started one at a time, in call order; a
+ * transaction started from inside one of them is nested as before. A
+ * workaround: the database engine (src/db/engine.ts) wakes every waiter of
+ * its transaction gate at once, and two of them can pass it together (the
+ * second BEGIN fails: "cannot start a transaction within a transaction"),
+ * so the agent, which runs several kinds of transactions concurrently
+ * (sends, acks, inbound messages), never lets two wait there.
+ */
+export function serialTransactions(storage: AgentStorage): AgentStorage {
+  const scopes = new AsyncLocalStorage<{ open: boolean }>()
+  let tail: Promise<unknown> = Promise.resolve()
+  return {
+    get sessions() {
+      return storage.sessions
+    },
+    get prekeys() {
+      return storage.prekeys
+    },
+    get replay() {
+      return storage.replay
+    },
+    get invites() {
+      return storage.invites
+    },
+    get outbox() {
+      return storage.outbox
+    },
+    get dedupe() {
+      return storage.dedupe
+    },
+    get contacts() {
+      return storage.contacts
+    },
+    get history() {
+      return storage.history
+    },
+    get keystore() {
+      return storage.keystore
+    },
+    transaction<T>(fn: () => T | Promise<T>): Promise<T> {
+      if (scopes.getStore()?.open === true) return storage.transaction(fn)
+      const run = tail.then(() => {
+        const scope = { open: true }
+        return scopes.run(scope, () => storage.transaction(fn)).finally(() => {
+          scope.open = false
+        })
+      })
+      tail = run.catch(() => undefined)
+      return run
+    },
+    close: () => storage.close(),
+  }
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
