@@ -94,7 +94,8 @@ export class Engine implements DbContext {
   }
 
   async run<T>(op: string, fn: () => T): Promise<T> {
-    if (this.#owner !== undefined && this.#inside() === undefined) await this.#acquire()
+    // Inline, so the check and `fn` run in the same turn: no transaction can start in between.
+    while (this.#owner !== undefined && this.#inside() === undefined) await this.#gateFreed()
     this.#checkOpen(op)
     try {
       return fn()
@@ -106,11 +107,10 @@ export class Engine implements DbContext {
   /** Holds the gate while `fn` runs: callers from outside wait. Not from inside a transaction (it would wait on itself). */
   async exclusive<T>(op: string, fn: () => Promise<T>): Promise<T> {
     if (this.#inside() !== undefined) throw new ParleyError('INVALID_ARGUMENT', `${op}: not possible inside a transaction`)
-    await this.#acquire()
-    this.#checkOpen(op)
     const owner = {}
-    this.#owner = owner
+    await this.#acquire(owner)
     try {
+      this.#checkOpen(op)
       return await this.#als.run({ owner, depth: 0 }, fn)
     } finally {
       this.#owner = undefined
@@ -213,8 +213,14 @@ export class Engine implements DbContext {
     return scope !== undefined && scope.owner === this.#owner ? scope : undefined
   }
 
-  async #acquire(): Promise<void> {
-    while (this.#owner !== undefined) await new Promise<void>((resolve) => this.#waiters.push(resolve))
+  /** Waits for the gate and takes it for `owner` in the same turn the wait ends (no other waiter can slip in between). */
+  async #acquire(owner: object): Promise<void> {
+    while (this.#owner !== undefined) await this.#gateFreed()
+    this.#owner = owner
+  }
+
+  #gateFreed(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiters.push(resolve))
   }
 
   #checkOpen(op: string): void {
