@@ -41,8 +41,8 @@ import {
 import type { Suite } from '../crypto/index.js'
 import { utf8Length } from '../codec/index.js'
 import { ParleyError } from '../errors.js'
-import { normalizeAlias } from '../db/index.js'
-import type { Contact, ContactInput, ContactStore, HistoryCursor, HistoryEntry, HistoryInput, HistoryState, MessageDirection, MessageHistory, MessageKind, MessageRef } from '../db/index.js'
+import { checkHistoryRef as checkRef, checkHistoryState as checkState, compareContacts, normalizeAlias } from '../db/index.js'
+import type { Contact, ContactInput, ContactStore, HistoryCursor, HistoryEntry, HistoryInput, HistoryState, MessageHistory, MessageKind, MessageRef } from '../db/index.js'
 import { checkMessageId, checkPeerDid, MemoryInboundDedupeStore, MemoryOutboxStore } from '../network/outbox.js'
 import type { InboundDedupeStore, OutboxStore } from '../network/outbox-types.js'
 import { MemoryInviteStore } from '../session/invite-store.js'
@@ -190,16 +190,7 @@ export class MemoryContactStore implements ContactStore {
   }
 
   async list(): Promise<Contact[]> {
-    const all = [...this.#byDid.values()].map(copyContact)
-    const fold = (a: string | undefined): string | undefined => a?.toLowerCase()
-    return all.sort((a, b) => {
-      const x = fold(a.alias)
-      const y = fold(b.alias)
-      if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0
-      if (x !== undefined) return -1
-      if (y !== undefined) return 1
-      return a.did < b.did ? -1 : a.did > b.did ? 1 : 0
-    })
+    return [...this.#byDid.values()].map(copyContact).sort(compareContacts)
   }
 
   async get(did: string): Promise<Contact | undefined> {
@@ -239,20 +230,8 @@ export class MemoryContactStore implements ContactStore {
   }
 }
 
-const DIRECTIONS: readonly MessageDirection[] = ['in', 'out']
 const KINDS: readonly MessageKind[] = ['text', 'file']
-const STATES: readonly HistoryState[] = ['queued', 'sent', 'delivered', 'failed', 'received', 'read']
 
-function checkRef(op: string, r: MessageRef): void {
-  if (r === null || typeof r !== 'object') invalid(op, 'expected { peer, direction, id }')
-  checkPeerDid(op, r.peer, 'peer')
-  if (!DIRECTIONS.includes(r.direction)) invalid(op, "direction must be 'in' or 'out'")
-  checkMessageId(op, r.id)
-}
-
-function checkState(op: string, state: HistoryState): void {
-  if (!STATES.includes(state)) invalid(op, `state must be one of ${STATES.join(', ')}`)
-}
 
 /** Ids have a fixed length and directions are fixed words, so the key is unambiguous whatever the peer holds. */
 const refKey = (r: MessageRef): string => `${r.direction}\n${r.id}\n${r.peer}`

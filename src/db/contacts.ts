@@ -48,6 +48,16 @@ export interface Contact {
 /** What a caller gives to `put`: the times are the store's. */
 export type ContactInput = Omit<Contact, 'addedAt' | 'updatedAt'>
 
+/** The order of `ContactStore.list`: by alias (case-folded), those without one last, by DID. */
+export function compareContacts(a: Contact, b: Contact): number {
+  const x = a.alias?.toLowerCase()
+  const y = b.alias?.toLowerCase()
+  if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0
+  if (x !== undefined) return -1
+  if (y !== undefined) return 1
+  return a.did < b.did ? -1 : a.did > b.did ? 1 : 0
+}
+
 export interface ContactStore {
   /** Every contact, by alias (those without one last, by DID). */
   list(): Promise<Contact[]>
@@ -183,15 +193,7 @@ export class SqliteContactStore implements ContactStore {
   list(): Promise<Contact[]> {
     return this.#ctx.run('ContactStore.list', () => {
       const all = (this.#ctx.stmt(`SELECT did, sealed FROM ${TABLE}`).all() as Row[]).map((row) => this.#open(row))
-      const fold = (a: string | undefined): string | undefined => a?.toLowerCase()
-      return all.sort((a, b) => {
-        const x = fold(a.alias)
-        const y = fold(b.alias)
-        if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0
-        if (x !== undefined) return -1
-        if (y !== undefined) return 1
-        return a.did < b.did ? -1 : a.did > b.did ? 1 : 0
-      })
+      return all.sort(compareContacts)
     })
   }
 

@@ -82,14 +82,16 @@ function invalid(op: string, message: string): never {
   throw new ParleyError('INVALID_ARGUMENT', `${op}: ${message}`)
 }
 
-function checkRef(op: string, r: MessageRef): void {
+/** Refuses a malformed message reference (INVALID_ARGUMENT); shared by every MessageHistory. */
+export function checkRef(op: string, r: MessageRef): void {
   if (r === null || typeof r !== 'object') invalid(op, 'expected { peer, direction, id }')
   checkPeerDid(op, r.peer, 'peer')
   if (!DIRECTIONS.includes(r.direction)) invalid(op, "direction must be 'in' or 'out'")
   checkMessageId(op, r.id)
 }
 
-function checkState(op: string, state: HistoryState): void {
+/** Refuses an unknown history state (INVALID_ARGUMENT); shared by every MessageHistory. */
+export function checkState(op: string, state: HistoryState): void {
   if (!STATES.includes(state)) invalid(op, `state must be one of ${STATES.join(', ')}`)
 }
 
