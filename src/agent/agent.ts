@@ -377,6 +377,9 @@ class ParleyAgent implements Agent {
         if (this.#usedInvites.size > AGENT_MAX_SERVED_INVITES) this.#usedInvites.delete(this.#usedInvites.values().next().value as string)
       }
       void this.#addContact(e.peer).catch((err: unknown) => this.#events.emit('error', wrapError(err, 'INTERNAL', 'agent: adding a contact failed')))
+    } else if (e.type === 'introduction' && e.status === 'started' && e.kel !== undefined) {
+      // The introduced peer's KEL came in its signed invite: keep it, so its addresses are known to the transport.
+      this.#seen.set(e.peer, e.kel)
     } else if (e.type === 'session-reset') {
       this.#events.emit('session.reset', { peer: e.peer, reason: e.reason, message: e.message, by: e.by })
     }

@@ -8,6 +8,7 @@
  */
 import { INTRODUCTION_INVITE_LIFETIME_SECONDS, INTRODUCTION_MAX_PENDING } from '../constants.js'
 import { ParleyError, isParleyError } from '../errors.js'
+import { encodeKel } from '../identity/index.js'
 import type { ErrorCode } from '../errors.js'
 import { acceptsIntroductionFrom, checkIntroductionInvite, introductionSentence } from './introduction.js'
 import { issueInvite } from './issued-invite.js'
@@ -17,8 +18,11 @@ import type { SessionRecord } from './session-record.js'
 
 type Status = Extract<SessionEvent, { type: 'introduction' }>['status']
 
-function event(fx: Effects, status: Status, introducer: string, peer: string, code?: ErrorCode): void {
-  fx.received.push({ type: 'introduction', status, introducer, peer, message: introductionSentence(status, introducer, peer), ...(code === undefined ? {} : { code }) })
+function event(fx: Effects, status: Status, introducer: string, peer: string, code?: ErrorCode, kel?: Uint8Array): void {
+  fx.received.push({
+    type: 'introduction', status, introducer, peer, message: introductionSentence(status, introducer, peer),
+    ...(code === undefined ? {} : { code }), ...(kel === undefined ? {} : { kel }),
+  })
 }
 
 /** The code of a refusal, for an `invalid` event (a non-Parley error is a bug: rethrown). */
@@ -93,15 +97,17 @@ export async function onIntro(ctx: Context, me: LocalIdentity, from: SessionReco
   const isContact = (await ctx.stores.sessions.active(introducer)) !== undefined
   if (!acceptsIntroductionFrom(ctx.policy, introducer, isContact)) return event(fx, 'refused', introducer, intro.peer, 'INTRODUCTION_REFUSED')
   let started
+  let kel: Uint8Array
   try {
     const invite = checkIntroductionInvite(ctx.suite, intro.invite, { me: me.state.did, named: intro.peer, now: ctx.now() })
     if ((await ctx.stores.sessions.active(intro.peer)) !== undefined) return event(fx, 'skipped', introducer, intro.peer)
     started = await startSession(ctx, me, {
       theirs: invite.inviter, bundle: invite.bundle, origin: 'introduction', token: invite.token, theirReset: invite.rendezvous.reset, introducer,
     })
+    kel = encodeKel(invite.kel)
   } catch (err) {
     return event(fx, 'invalid', introducer, intro.peer, codeOf(err))
   }
   fx.outgoing.push(started.outgoing)
-  event(fx, 'started', introducer, intro.peer)
+  event(fx, 'started', introducer, intro.peer, undefined, kel)
 }

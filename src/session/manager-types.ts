@@ -65,6 +65,8 @@ export type SessionEvent =
       peer: string
       code?: ErrorCode
       message: string
+      /** On 'started': the introduced peer's KEL from its signed invite (verified), so the transport can find it. */
+      kel?: Uint8Array
     }
 
 /** An application message that decrypted and was committed. */

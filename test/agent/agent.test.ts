@@ -105,3 +105,36 @@ test('compact invite, authentication, chat both ways, key rotation, history', as
   assert.equal(status.did, alice.did)
   assert.ok(status.sessions >= 1)
 })
+
+test('introductions: Alice introduces Bob and Carol, who then talk with no out-of-band step', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'parley-intro-'))
+  t.after(() => rm(root, { recursive: true, force: true }))
+  const make = (name: string): Promise<Agent> => createAgent({ home: join(root, name), passphrase: PASS, create: { name }, network: LOOPBACK })
+  const [alice, bob, carol] = await Promise.all([make('alice'), make('bob'), make('carol')])
+  for (const a of [alice, bob, carol]) await a.start()
+  t.after(async () => {
+    for (const a of [carol, bob, alice]) await a.stop()
+  })
+  for (const friend of [bob, carol]) {
+    const { invite } = await alice.createInvite({ compact: true })
+    await friend.acceptInvite(invite)
+    const got = nextMessage(alice, friend.did)
+    await friend.send(alice.did, `hi from ${friend.did}`, { wait: true })
+    await got
+  }
+  await alice.introduce(bob.did, carol.did)
+  // Once the introduction has gone round, Carol and Bob each hold a session with the other.
+  const deadline = Date.now() + 20_000
+  let bobKnowsCarol = false
+  while (Date.now() < deadline && !bobKnowsCarol) {
+    bobKnowsCarol = (await bob.contacts()).some((c) => c.did === carol.did) && (await carol.contacts()).some((c) => c.did === bob.did)
+    if (!bobKnowsCarol) await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.ok(bobKnowsCarol, 'Bob and Carol became contacts through Alice')
+  const toCarol = nextMessage(carol, bob.did)
+  await bob.send(carol.did, 'hello Carol, Alice sent me', { wait: true })
+  assert.equal((await toCarol).text, 'hello Carol, Alice sent me')
+  const toBob = nextMessage(bob, carol.did)
+  await carol.send(bob.did, 'hello Bob', { wait: true })
+  assert.equal((await toBob).text, 'hello Bob')
+})
