@@ -29,7 +29,7 @@ import type { Suite } from '../crypto/index.js'
 import { createPresentation } from '../credentials/index.js'
 import type { CredentialContainer } from '../credentials/index.js'
 import { ParleyError, isParleyError, wrapError } from '../errors.js'
-import { decodeKel, encodeKel, verifyKel } from '../identity/index.js'
+import { compareKels, decodeKel, encodeKel, verifyKel } from '../identity/index.js'
 import type { Identity, KeyState } from '../identity/index.js'
 import { SessionManager } from '../session/index.js'
 import type { Outgoing, Received, SessionEvent, StartResult } from '../session/index.js'
@@ -457,29 +457,46 @@ class ParleyAgent implements Agent {
     for (const m of emitted) this.#events.emit('message', m)
   }
 
+  /**
+   * One decrypted message. Its content is a peer's: anything malformed (payload, KEL, file offer) is
+   * an `error` event and the message is consumed with the ratchet step, never a failed delivery the
+   * sender would retry forever.
+   */
   async #receivedItem(from: string, id: string, item: Received, emitted: HistoryMessage[]): Promise<void> {
     if (item.type !== 'message') return
     const db = this.#requireDb()
     let payload
+    let offer: FileOffer | undefined
     try {
       payload = decodePayload(item.data)
+      if (payload.t === 'file') offer = decodeFileOffer(payload.offer)
+      if (payload.t === 'kel') verifyKel(this.#suite, decodeKel(payload.kel), { expectedDid: item.peer })
     } catch (err) {
       this.#events.emit('error', wrapError(err, 'DECODE_SCHEMA', `agent: a message from ${from} could not be read`))
       return
     }
     if (payload.t === 'kel') {
-      const state = verifyKel(this.#suite, decodeKel(payload.kel), { expectedDid: item.peer })
+      // Only a KEL that extends the one we hold replaces it: an older or forked one is refused (and told).
       const contact = await db.contacts.get(item.peer)
-      if (contact !== undefined && state !== undefined) await db.contacts.put({ ...strip(contact), kel: payload.kel })
+      if (contact === undefined) return
+      let relation
+      try {
+        relation = contact.kel === undefined ? 'b-extends-a' : compareKels(contact.kel, payload.kel) // a fork throws KEL_DUPLICITY
+        if (relation === 'a-extends-b') throw new ParleyError('KEL_ROLLBACK', `agent: ${item.peer} sent a KEL older than the one we hold`)
+      } catch (err) {
+        this.#events.emit('error', wrapError(err, 'KEL_DUPLICITY', `agent: ${item.peer} sent a KEL that does not extend the one we hold`))
+        return
+      }
+      if (relation === 'b-extends-a') await db.contacts.put({ ...strip(contact), kel: payload.kel })
       return
     }
-    if (payload.t === 'file') {
-      const offer = decodeFileOffer(payload.offer)
+    if (offer !== undefined && payload.t === 'file') {
       const info = fileInfo(offer, 'offered')
       await db.history.append({ peer: item.peer, direction: 'in', id, kind: 'file', body: encodeFileBody(info), timestamp: payload.at, state: 'received' })
       emitted.push({ id, peer: item.peer, direction: 'in', from: item.peer, file: info, at: new Date(payload.at) })
       // Fetched after the commit (the ack must not wait for the file).
-      queueMicrotask(() => void this.#fetchFile(item.peer, id, offer))
+      const fetched = offer
+      queueMicrotask(() => void this.#fetchFile(item.peer, id, fetched))
       return
     }
     if (payload.t === 'text') {
