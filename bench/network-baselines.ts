@@ -23,6 +23,13 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import type { Ping } from '@libp2p/ping'
 import type { Connection, Stream } from '@libp2p/interface'
+import type { PrivateKey } from '@libp2p/interface'
+import { defaultSuite } from '../src/crypto/index.js'
+import { createPresentation } from '../src/credentials/index.js'
+import type { CredentialContainer, TrustPolicy } from '../src/credentials/index.js'
+import type { Identity } from '../src/identity/index.js'
+import { createParleyNetwork } from '../src/network/parley-network.js'
+import type { ParleyNetwork } from '../src/network/parley-network.js'
 
 export const BARE_PROTOCOL = '/bench/bare-sink/1.0.0'
 export const BARE_FILE_PROTOCOL = '/bench/bare-file-sink/1.0.0'
@@ -285,4 +292,26 @@ export function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b)
   if (s.length === 0) return 0
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? 0
+}
+
+/** Per-host inbound connections per second and auth attempts per minute the bench nodes allow (repeated setups from one host). */
+export const BENCH_INBOUND_THRESHOLD = 1000
+
+/**
+ * A Parley stack for the bench on 127.0.0.1: `identity` (listing the peer id
+ * of `privateKey`) presenting `credential`, limits raised for repeated
+ * setups from one host (NODE_INBOUND_CONNECTION_THRESHOLD per second,
+ * AUTH_ATTEMPTS_* per minute would refuse them by design).
+ */
+export function benchNetwork(opts: { identity: Identity; privateKey: PrivateKey; trust: TrustPolicy; credential: CredentialContainer }): Promise<ParleyNetwork> {
+  const { identity, privateKey, trust, credential } = opts
+  return createParleyNetwork({
+    node: { listen: ['/ip4/127.0.0.1/tcp/0'], privateKey, mdns: false, connectionLimits: { inboundConnectionThreshold: BENCH_INBOUND_THRESHOLD } },
+    identity,
+    trust,
+    presentation: async ({ audience, nonce, now }) =>
+      createPresentation({ suite: defaultSuite, holder: { kel: identity.kel, secrets: identity.secrets }, credentials: [credential], audience, nonce, now }),
+    deliver: async () => undefined,
+    auth: { limits: { attemptsPerPeerPerMinute: BENCH_INBOUND_THRESHOLD, attemptsPerIpPerMinute: BENCH_INBOUND_THRESHOLD } },
+  })
 }

@@ -20,12 +20,10 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { defaultSuite as suite } from '../src/crypto/index.js'
 import { createIdentity } from '../src/identity/index.js'
-import { createPresentation, parseCredentialContainer, validateTrustPolicy } from '../src/credentials/index.js'
-import { createParleyNetwork } from '../src/network/parley-network.js'
+import { parseCredentialContainer, validateTrustPolicy } from '../src/credentials/index.js'
 import { decodeFileOffer } from '../src/network/file-offer.js'
-import { bareNode, handleBareFileSink, handleBareSink, lineChannel, rawSocketSink } from './network-baselines.js'
+import { bareNode, benchNetwork, handleBareFileSink, handleBareSink, lineChannel, rawSocketSink } from './network-baselines.js'
 
-const BENCH_INBOUND_THRESHOLD = 1000
 
 function text(msg: Record<string, unknown>, key: string): string {
   const v = msg[key]
@@ -45,15 +43,7 @@ async function main(): Promise<void> {
   const credential = parseCredentialContainer(text(setup, 'credential'))
   const bytes = Number(setup.bytes)
   const trust = validateTrustPolicy({ trustedIssuers: [text(setup, 'issuer')], acceptedTypes: ['VerifiedHumanCredential'], requirePq: true })
-  const net = await createParleyNetwork({
-    node: { listen: ['/ip4/127.0.0.1/tcp/0'], privateKey, mdns: false, connectionLimits: { inboundConnectionThreshold: BENCH_INBOUND_THRESHOLD } },
-    identity,
-    trust,
-    presentation: async ({ audience, nonce, now: at }) =>
-      createPresentation({ suite, holder: { kel: identity.kel, secrets: identity.secrets }, credentials: [credential], audience, nonce, now: at }),
-    deliver: async () => undefined,
-    auth: { limits: { attemptsPerPeerPerMinute: BENCH_INBOUND_THRESHOLD, attemptsPerIpPerMinute: BENCH_INBOUND_THRESHOLD } },
-  })
+  const net = await benchNetwork({ identity, privateKey, trust, credential })
   const bare = await bareNode()
   let bareDest = ''
   await handleBareSink(bare)

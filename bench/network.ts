@@ -25,13 +25,12 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { defaultSuite as suite } from '../src/crypto/index.js'
 import { createIdentity } from '../src/identity/index.js'
 import type { Identity } from '../src/identity/index.js'
-import { createPresentation, encodeCredentialContainer, issueCredential, validateTrustPolicy } from '../src/credentials/index.js'
-import { createParleyNetwork } from '../src/network/parley-network.js'
+import { encodeCredentialContainer, issueCredential, validateTrustPolicy } from '../src/credentials/index.js'
 import type { ParleyNetwork } from '../src/network/parley-network.js'
 import { encodeFileOffer } from '../src/network/file-offer.js'
 import type { BenchRow } from './harness.js'
 import { median } from './harness.js'
-import { bareFileMBps, bareNode, bareStreamMBps, lineChannel, percentile, rawSocketMBps, writeRandomFile } from './network-baselines.js'
+import { bareFileMBps, bareNode, benchNetwork, bareStreamMBps, lineChannel, percentile, rawSocketMBps, writeRandomFile } from './network-baselines.js'
 import type { LineChannel } from './network-baselines.js'
 
 const ROUND_TRIPS = 400
@@ -40,7 +39,6 @@ const SETUPS = 25
 const FILE_BYTES = 256 * 1024 * 1024
 /** Interleaved rounds of (a); the median of each candidate is reported. */
 const FILE_ROUNDS = 5
-const BENCH_INBOUND_THRESHOLD = 1000
 /** Time the receiver process gets to stop its nodes before it is killed. */
 const RECEIVER_STOP_MS = 10_000
 
@@ -57,17 +55,7 @@ async function side(name: string, issuer: Identity, trust: ReturnType<typeof val
   const identity = createIdentity(suite, { name, now, services: [{ id: 'p2p', type: 'libp2p-peer', endpoint: peerId }] })
   const credential = await issueCredential({ suite, issuer, subject: identity.state.did, now, validUntil: new Date(now.getTime() + 86400_000) })
   const delivered = new Map<string, () => void>()
-  const net = await createParleyNetwork({
-    // Repeated setups from one host would trip the per-host inbound threshold (NODE_INBOUND_CONNECTION_THRESHOLD per second).
-    node: { listen: ['/ip4/127.0.0.1/tcp/0'], privateKey, mdns: false, connectionLimits: { inboundConnectionThreshold: BENCH_INBOUND_THRESHOLD } },
-    identity,
-    trust,
-    presentation: async ({ audience, nonce, now: at }) =>
-      createPresentation({ suite, holder: { kel: identity.kel, secrets: identity.secrets }, credentials: [credential], audience, nonce, now: at }),
-    deliver: async () => undefined,
-    // The setup rows re-authenticate one peer SETUPS times a minute: above the per-peer and per-IP limits by design.
-    auth: { limits: { attemptsPerPeerPerMinute: BENCH_INBOUND_THRESHOLD, attemptsPerIpPerMinute: BENCH_INBOUND_THRESHOLD } },
-  })
+  const net = await benchNetwork({ identity, privateKey, trust, credential })
   net.messaging.addEventListener('delivery', (e) => {
     if (e.state === 'delivered') delivered.get(e.id)?.()
   })

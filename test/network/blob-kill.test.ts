@@ -18,7 +18,7 @@
  * source's. The sender's record stays active across the kill and is
  * completed by the second run; nothing throws uncaught in this process.
  */
-import { test, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -40,6 +40,7 @@ import { exists } from '../../src/storage/files.js'
 import { open, peerService, suite } from '../helpers/auth-fixtures.js'
 import type { ReceiverEvent, ReceiverInput } from '../helpers/blob-kill-receiver.js'
 import { removeDir, tempDir } from '../helpers/tmp.js'
+import { trackUncaught } from '../helpers/uncaught.js'
 
 const MIB = 1024 * 1024
 const FILE_BYTES = 96 * MIB
@@ -49,19 +50,7 @@ const KILL_AFTER = Math.ceil(FILE_BYTES * 0.3)
 const RECEIVER = fileURLToPath(new URL('../helpers/blob-kill-receiver.ts', import.meta.url))
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
-const problems: string[] = []
-const onUncaught = (err: unknown): void => {
-  problems.push(`uncaught: ${String((err as Error)?.stack ?? err)}`)
-}
-const onRejection = (err: unknown): void => {
-  problems.push(`unhandled rejection: ${String((err as Error)?.stack ?? err)}`)
-}
-process.on('uncaughtException', onUncaught)
-process.on('unhandledRejection', onRejection)
-after(() => {
-  process.off('uncaughtException', onUncaught)
-  process.off('unhandledRejection', onRejection)
-})
+const problems = trackUncaught()
 
 /** `size` random bytes written a MiB at a time; their SHA-256, computed as they are written. */
 async function makeSource(path: string, size: number): Promise<string> {

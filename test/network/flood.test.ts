@@ -12,7 +12,7 @@
  * connection count within its limit, the junk peers never authenticated,
  * and every one of Alice's messages delivered, p99 send → ack under 1 s.
  */
-import { test, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect as netConnect } from 'node:net'
 import type { Socket } from 'node:net'
@@ -31,6 +31,7 @@ import { createParleyNetwork } from '../../src/network/parley-network.js'
 import type { ParleyNetwork } from '../../src/network/parley-network.js'
 import { AUTH_PROTOCOL_ID, MSG_PROTOCOL_ID, NODE_MAX_CONNECTIONS } from '../../src/constants.js'
 import { open, suite, peerService } from '../helpers/auth-fixtures.js'
+import { trackUncaught } from '../helpers/uncaught.js'
 
 const JUNK_TCP_CONNECTIONS = 1000
 const JUNK_LIBP2P_PEERS = 8
@@ -38,19 +39,7 @@ const JUNK_LIBP2P_ROUNDS = 6
 const HONEST_MESSAGES = 150
 const P99_LIMIT_MS = 1000
 
-const problems: string[] = []
-const onUncaught = (err: unknown): void => {
-  problems.push(`uncaught: ${String((err as Error)?.stack ?? err)}`)
-}
-const onRejection = (err: unknown): void => {
-  problems.push(`unhandled rejection: ${String((err as Error)?.stack ?? err)}`)
-}
-process.on('uncaughtException', onUncaught)
-process.on('unhandledRejection', onRejection)
-after(() => {
-  process.off('uncaughtException', onUncaught)
-  process.off('unhandledRejection', onRejection)
-})
+const problems = trackUncaught()
 
 async function stack(name: string, deliver: (did: string, envelope: Uint8Array) => void): Promise<{ net: ParleyNetwork; identity: Identity }> {
   const privateKey = await generateKeyPair('Ed25519')
