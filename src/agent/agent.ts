@@ -754,14 +754,16 @@ class ParleyAgent implements Agent {
     const out: HistoryMessage[] = []
     for (const peer of peers) {
       const entries = await db.history.list(peer, { ...(opts.limit === undefined ? {} : { limit: opts.limit }) })
-      for (const e of entries) {
+      // The store pages newest first: reversed, equal times keep the order they happened in through the stable sort below.
+      for (const e of entries.reverse()) {
         if (opts.before !== undefined && e.timestamp >= opts.before.getTime()) continue
         const base = { id: e.id, peer: e.peer, direction: e.direction, from: e.direction === 'in' ? e.peer : this.did, at: new Date(e.timestamp) }
         const state = e.state === 'received' || e.state === 'read' ? undefined : e.state
         out.push({ ...base, ...(e.kind === 'text' ? { text: new TextDecoder().decode(e.body) } : { file: decodeFileBody(e.body) }), ...(state === undefined ? {} : { state }) })
       }
     }
-    return out.sort((x, y) => x.at.getTime() - y.at.getTime())
+    out.sort((x, y) => x.at.getTime() - y.at.getTime())
+    return opts.limit === undefined ? out : out.slice(-opts.limit)
   }
 
   async status(): Promise<AgentStatus> {

@@ -138,6 +138,7 @@ export interface Agent {
   send(contact: string, text: string, opts?: { wait?: boolean; timeoutMs?: number }): Promise<SendResult>
   sendFile(contact: string, path: string, opts?: { wait?: boolean }): Promise<SendResult & { transferId: string }>
   introduce(a: string, b: string): Promise<void>
+  /** The newest `limit` messages (of `peer`, or of every contact), oldest first; equal times keep the order they happened in. */
   history(opts?: { peer?: string; limit?: number; before?: Date }): Promise<HistoryMessage[]>
   status(): Promise<AgentStatus>
   /** Rotates our keys (pre-rotation) and tells every contact. */

@@ -286,8 +286,8 @@ export class FakeAgent implements Agent {
     let list = [...this.#home.history]
     if (opts.peer !== undefined) list = list.filter((m) => m.peer === opts.peer)
     if (opts.before !== undefined) list = list.filter((m) => m.at.getTime() < (opts.before as Date).getTime())
-    list.reverse() // newest first
-    return list.slice(0, opts.limit ?? 50).map((m) => ({ ...m }))
+    // As the agent: the newest `limit` messages, oldest first (ties in the order they happened).
+    return list.slice(-(opts.limit ?? 50)).map((m) => ({ ...m }))
   }
 
   async status(): Promise<AgentStatus> {
