@@ -8,7 +8,7 @@
  * The sinks run in the receiver process (bench/network-receiver.ts), the
  * senders in the bench's; `lineChannel` is how the two talk.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { createServer, connect } from 'node:net'
 import type { AddressInfo, Server } from 'node:net'
@@ -24,7 +24,11 @@ import { ping } from '@libp2p/ping'
 import type { Ping } from '@libp2p/ping'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { PrivateKey } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { AEAD_TAG_LENGTH, BLOB_DEFAULT_CHUNK_BYTES } from '../src/constants.js'
 import { defaultSuite } from '../src/crypto/index.js'
+import { createStreamOpener, createStreamSealer } from '../src/network/stream-seal.js'
+import type { StreamParams } from '../src/network/stream-seal.js'
 import { createPresentation } from '../src/credentials/index.js'
 import type { CredentialContainer, TrustPolicy } from '../src/credentials/index.js'
 import type { Identity } from '../src/identity/index.js'
@@ -33,6 +37,7 @@ import type { ParleyNetwork } from '../src/network/parley-network.js'
 
 export const BARE_PROTOCOL = '/bench/bare-sink/1.0.0'
 export const BARE_FILE_PROTOCOL = '/bench/bare-file-sink/1.0.0'
+export const BARE_SEALED_FILE_PROTOCOL = '/bench/bare-sealed-file-sink/1.0.0'
 const CHUNK = 64 * 1024
 
 /** Writes `bytes` random bytes to a new file at `path`, a MiB at a time (never all in memory). */
@@ -160,7 +165,7 @@ export async function handleBareSink(node: BareNode): Promise<void> {
  * rejects when the stream closes first (say, the connection monitor aborted
  * the connection), so a lost connection ends the run instead of hanging it.
  */
-async function send(stream: Stream, bytes: Uint8Array): Promise<void> {
+async function send(stream: Stream, bytes: Uint8Array | Uint8ArrayList): Promise<void> {
   if (stream.send(bytes)) return
   await new Promise<void>((resolve, reject) => {
     const onDrain = (): void => {
@@ -198,16 +203,75 @@ export async function bareStreamMBps(connection: Connection, bytes: number): Pro
 /** Writes a bare file sink keeps in flight, and the block size of both file baselines (as the blob service does). */
 const FILE_WRITES_IN_FLIGHT = 4
 const FILE_BLOCK = 1024 * 1024
+/** Chunk size of the sealed file baseline: the blob service's default. */
+const SEALED_CHUNK = BLOB_DEFAULT_CHUNK_BYTES
+
+/**
+ * The one cost of a file transfer that no implementation of Parley's design
+ * can avoid, added to the bare stream for the "bare + mandated crypto"
+ * baseline: every chunk sealed under the file key in the STREAM
+ * construction on the sending side (stream-seal.ts, as the blob service
+ * does), opened on the receiving side, and the plaintext hashed (SHA-256,
+ * the offer's hash). No framing, no flow control, no progress records: the
+ * receiver knows every chunk's length from the file size.
+ */
+export interface SealedBaseline {
+  params: StreamParams
+  /** The file's size (the receiver needs it to find the last chunk). */
+  size: number
+}
+
+/** Turns what a sealed baseline stream delivers into plaintext pieces, chunk by chunk; `end()` checks nothing is left over. */
+function sealedReader(sealed: SealedBaseline): { take(data: Uint8Array | Uint8ArrayList): Uint8Array[]; end(): Uint8Array } {
+  const n = Math.max(1, Math.ceil(sealed.size / SEALED_CHUNK))
+  const opener = createStreamOpener(defaultSuite, sealed.params)
+  const hasher = createHash('sha256')
+  const buffered = new Uint8ArrayList()
+  return {
+    take(data) {
+      buffered.append(data)
+      const out: Uint8Array[] = []
+      for (;;) {
+        const i = opener.next
+        if (i >= n) break
+        const length = Math.min(SEALED_CHUNK, sealed.size - i * SEALED_CHUNK) + AEAD_TAG_LENGTH
+        if (buffered.byteLength < length) break
+        const pieces = opener.openDetached([...buffered.sublist(0, length - AEAD_TAG_LENGTH)], buffered.subarray(length - AEAD_TAG_LENGTH, length), i === n - 1)
+        buffered.consume(length)
+        for (const piece of pieces) {
+          hasher.update(piece)
+          out.push(piece)
+        }
+      }
+      return out
+    },
+    end() {
+      opener.finish()
+      if (buffered.byteLength > 0) throw new Error('bench: bytes after the last sealed chunk')
+      return hasher.digest()
+    },
+  }
+}
 
 /**
  * Registers a sink on `node` that writes everything it reads to the path
  * `destFor()` names (gathered into writes of about a MiB, a few in flight),
  * fsyncs it, and answers one byte: the disk half of a file transfer
- * without Parley.
+ * without Parley. With `sealedFor()` naming a sealed baseline, what arrives
+ * is opened and hashed first (the mandated crypto, nothing else). `onDone`
+ * gets the CPU the process spent on it.
  */
-export async function handleBareFileSink(node: BareNode, destFor: () => string): Promise<void> {
-  await node.handle(BARE_FILE_PROTOCOL, async (stream: Stream) => {
+export async function handleBareFileSink(
+  node: BareNode,
+  protocol: string,
+  destFor: () => string,
+  onDone: (cpu: CpuUse) => void,
+  sealedFor?: () => SealedBaseline,
+): Promise<void> {
+  await node.handle(protocol, async (stream: Stream) => {
     const fh = await open(destFor(), 'wx', 0o600)
+    const mark = cpuMark()
+    const reader = sealedFor === undefined ? undefined : sealedReader(sealedFor())
     try {
       const pending = new Set<Promise<unknown>>()
       let at = 0
@@ -226,14 +290,18 @@ export async function handleBareFileSink(node: BareNode, destFor: () => string):
         batchBytes = 0
       }
       for await (const chunk of stream) {
-        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
-        batch.push(bytes)
-        batchBytes += bytes.length
+        const pieces = reader === undefined ? [chunk instanceof Uint8Array ? chunk : chunk.subarray()] : reader.take(chunk)
+        for (const bytes of pieces) {
+          batch.push(bytes)
+          batchBytes += bytes.length
+        }
         if (batchBytes >= FILE_BLOCK) await flush()
       }
+      reader?.end()
       if (batchBytes > 0) await flush()
       await Promise.all(pending)
       await fh.sync()
+      onDone(cpuSince(mark))
     } finally {
       await fh.close()
     }
@@ -244,11 +312,14 @@ export async function handleBareFileSink(node: BareNode, destFor: () => string):
 
 /**
  * Reads the file at `path` (`bytes` long) a MiB at a time, the next block
- * while the current one is sent, through a fresh stream to the file sink;
- * waits for its answer. MB/s.
+ * while the current one is sent, through a fresh stream to the file sink of
+ * `protocol`; waits for its answer. MB/s. With `sealed`, each chunk is
+ * sealed (STREAM, as the blob service does) and sent as ciphertext and tag.
  */
-export async function bareFileMBps(connection: Connection, path: string, bytes: number): Promise<number> {
+export async function bareFileMBps(connection: Connection, protocol: string, path: string, bytes: number, sealed?: SealedBaseline): Promise<number> {
   const fh = await open(path, 'r')
+  const sealer = sealed === undefined ? undefined : createStreamSealer(defaultSuite, sealed.params)
+  const n = Math.max(1, Math.ceil(bytes / SEALED_CHUNK))
   // a fresh buffer per block: the stream may still hold the previous one
   const readBlock = async (at: number): Promise<Uint8Array> => {
     const block = new Uint8Array(Math.min(FILE_BLOCK, bytes - at))
@@ -257,14 +328,23 @@ export async function bareFileMBps(connection: Connection, path: string, bytes: 
     return block
   }
   try {
-    const stream = await connection.newStream(BARE_FILE_PROTOCOL)
+    const stream = await connection.newStream(protocol)
     const t0 = performance.now()
     let ahead: Promise<Uint8Array> | undefined = readBlock(0)
     for (let sent = 0; ahead !== undefined; ) {
       const block: Uint8Array = await ahead
+      const blockAt = sent
       sent += block.length
       ahead = sent < bytes ? readBlock(sent) : undefined
-      await send(stream, block)
+      if (sealer === undefined) {
+        await send(stream, block)
+        continue
+      }
+      for (let off = 0; off < block.length; off += SEALED_CHUNK) {
+        const i = (blockAt + off) / SEALED_CHUNK
+        const { ciphertext, tag } = sealer.sealDetached(i, i === n - 1, block.subarray(off, off + SEALED_CHUNK))
+        await send(stream, new Uint8ArrayList(ciphertext, tag))
+      }
     }
     await stream.close()
     for await (const _ack of stream) {
@@ -275,6 +355,28 @@ export async function bareFileMBps(connection: Connection, path: string, bytes: 
   } finally {
     await fh.close()
   }
+}
+
+/** Where a process's CPU accounting stood: all its threads, and its main thread. */
+export interface CpuMark {
+  process: NodeJS.CpuUsage
+  main: NodeJS.CpuUsage
+}
+
+/** CPU time a process spent, in ms: `processMs` by all its threads (main, libuv pool, V8 helpers; user and system), `mainMs` by its main thread. */
+export interface CpuUse {
+  processMs: number
+  mainMs: number
+}
+
+export function cpuMark(): CpuMark {
+  return { process: process.cpuUsage(), main: process.threadCpuUsage() }
+}
+
+export function cpuSince(mark: CpuMark): CpuUse {
+  const p = process.cpuUsage(mark.process)
+  const m = process.threadCpuUsage(mark.main)
+  return { processMs: (p.user + p.system) / 1000, mainMs: (m.user + m.system) / 1000 }
 }
 
 /** `count` pings on `connection`'s peer, in ms. */

@@ -8,11 +8,13 @@
  *   file, opens every chunk, writes, fsyncs, checks the SHA-256 and renames
  *   the file into place;
  * - a bare libp2p node (TCP, Noise, Yamux; no Parley layer) with a sink that
- *   discards (memory) and one that writes a file and fsyncs it;
+ *   discards (memory), one that writes a file and fsyncs it, and one that
+ *   also opens STREAM-sealed chunks and hashes them (the mandated crypto);
  * - a raw node:net sink.
  * It talks to the bench over stdin/stdout, one JSON message a line
- * (`lineChannel`): hello → setup → ready, then `parley` / `dest` commands,
- * each answered, and `stop`. Logs go to stderr only.
+ * (`lineChannel`): hello → setup → ready, then `parley` / `dest` /
+ * `sink-cpu` commands, each answered (a transfer's answer carries the CPU
+ * this process spent on it), and `stop`. Logs go to stderr only.
  *
  * Run by the bench: `node --import tsx bench/network-receiver.ts`.
  */
@@ -22,7 +24,8 @@ import { defaultSuite as suite } from '../src/crypto/index.js'
 import { createIdentity } from '../src/identity/index.js'
 import { parseCredentialContainer, validateTrustPolicy } from '../src/credentials/index.js'
 import { decodeFileOffer } from '../src/network/file-offer.js'
-import { bareNode, benchNetwork, handleBareFileSink, handleBareSink, lineChannel, rawSocketSink } from './network-baselines.js'
+import { BARE_FILE_PROTOCOL, BARE_SEALED_FILE_PROTOCOL, bareNode, benchNetwork, cpuMark, cpuSince, handleBareFileSink, handleBareSink, lineChannel, rawSocketSink } from './network-baselines.js'
+import type { CpuUse, SealedBaseline } from './network-baselines.js'
 
 
 function text(msg: Record<string, unknown>, key: string): string {
@@ -47,7 +50,16 @@ async function main(): Promise<void> {
   const bare = await bareNode()
   let bareDest = ''
   await handleBareSink(bare)
-  await handleBareFileSink(bare, () => bareDest)
+  let sealed: SealedBaseline | undefined
+  let sinkCpu: CpuUse | undefined
+  const sinkDone = (cpu: CpuUse): void => {
+    sinkCpu = cpu
+  }
+  await handleBareFileSink(bare, BARE_FILE_PROTOCOL, () => bareDest, sinkDone)
+  await handleBareFileSink(bare, BARE_SEALED_FILE_PROTOCOL, () => bareDest, sinkDone, () => {
+    if (sealed === undefined) throw new Error('bench receiver: no sealed baseline set')
+    return sealed
+  })
   const raw = await rawSocketSink(bytes)
   const parleyAddr = net.node.addresses().find((m) => m.toString().includes('/tcp/') && !m.toString().includes('/ws'))
   channel.send({ type: 'ready', parleyAddr: parleyAddr?.toString(), bareAddr: bare.getMultiaddrs()[0]?.toString(), rawPort: raw.port })
@@ -59,10 +71,16 @@ async function main(): Promise<void> {
       try {
         if (msg.type === 'parley') {
           const offer = decodeFileOffer(Buffer.from(text(msg, 'offer'), 'base64'))
+          const mark = cpuMark()
           await net.blob.receive(offer, peerIdFromString(text(msg, 'from')), text(msg, 'dest'), { sender: text(msg, 'sender') }).wait()
-          channel.send({ type: 'done' })
+          channel.send({ type: 'done', cpu: cpuSince(mark) })
+        } else if (msg.type === 'sink-cpu') {
+          // the CPU the last bare file sink spent (it answers its sender on the stream, not here)
+          channel.send({ type: 'cpu', cpu: sinkCpu })
         } else if (msg.type === 'dest') {
           bareDest = text(msg, 'path')
+          const b64 = (key: string): Uint8Array => Buffer.from(text(msg, key), 'base64')
+          sealed = msg.fileKey === undefined ? undefined : { params: { fileKey: b64('fileKey'), noncePrefix: b64('noncePrefix'), transferId: b64('transferId') }, size: Number(msg.size) }
           channel.send({ type: 'ok' })
         } else {
           throw new Error(`unknown command ${String(msg.type)}`)

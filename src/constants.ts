@@ -102,6 +102,8 @@ export const SHA256_LENGTH = 32
 export const AES256_KEY_LENGTH = 32
 export const AES_GCM_NONCE_LENGTH = 12
 export const AEAD_TAG_LENGTH = 16
+/** Most ciphertext parts an AEAD open takes as they are (`aesGcmOpenDetached`); more are joined first, so the plaintext never comes back in more pieces. */
+export const AEAD_MAX_DETACHED_PARTS = 16
 export const XCHACHA20_KEY_LENGTH = 32
 export const XCHACHA20_NONCE_LENGTH = 24
 /** Seed of a hybrid KEM key pair (expanded with SHAKE256, as KitchenSink does). */
@@ -634,10 +636,12 @@ export const BLOB_MAX_CHUNK_BYTES = 512 * 1024
 export const BLOB_DEFAULT_CHUNK_BYTES = 128 * 1024
 /**
  * Read-side flow control: the receiver grants chunks as it writes them, and
- * never more than this many bytes of chunks are outstanding, so its stream
- * buffer (STREAM_MAX_BUFFER_BYTES) can never overflow, whatever the sender does.
+ * never more than this many bytes of chunks are outstanding; its read buffer
+ * is sized to hold them all, so it never overflows, whatever the sender does.
+ * Large enough that the sender does not wait for credit while the receiver
+ * keeps up (2 MiB left the sender idle most of the time on loopback).
  */
-export const BLOB_CREDIT_WINDOW_BYTES = 2 * 1024 * 1024
+export const BLOB_CREDIT_WINDOW_BYTES = 8 * 1024 * 1024
 /** Fewest chunks in flight whatever the chunk size (keeps the pipe busy with the largest chunks). */
 export const BLOB_MIN_CREDIT_CHUNKS = 2
 /** Largest control frame of /parley/blob/1.0.0 (request, credit, cancel, error, done). */

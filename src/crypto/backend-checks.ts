@@ -6,6 +6,7 @@
  * `INVALID_ARGUMENT`; Argon2 costs out of bounds are `KDF_PARAMS_INVALID`.
  */
 import {
+  AEAD_MAX_DETACHED_PARTS,
   AEAD_TAG_LENGTH,
   ARGON2_MAX_MEMORY_KIB,
   ARGON2_MAX_OUTPUT_LENGTH,
@@ -86,6 +87,30 @@ export const AAD_MAX_PARTS = 8
 /** The destination of a seal: exactly ciphertext + tag long (INVALID_ARGUMENT otherwise). */
 export function checkSealInto(op: string, into: unknown, plaintext: Uint8Array): void {
   assertLength(op, 'into', into, plaintext.length + AEAD_TAG_LENGTH)
+}
+
+/**
+ * The inputs of a detached open besides key, nonce and associated data:
+ * byte arrays (INVALID_ARGUMENT otherwise); returns the ciphertext as at
+ * most AEAD_MAX_DETACHED_PARTS parts (joined when there are more) and its
+ * length. A tag that is not 16 bytes is the caller's DECRYPT_FAILED.
+ */
+export function detachedCiphertext(op: string, parts: unknown): { parts: readonly Uint8Array[]; length: number } {
+  if (!Array.isArray(parts)) fail('INVALID_ARGUMENT', op, 'ciphertext must be an array of byte arrays')
+  let length = 0
+  for (const part of parts as unknown[]) {
+    assertBytes(op, 'ciphertext part', part)
+    length += part.length
+  }
+  const list = parts as readonly Uint8Array[]
+  if (list.length <= AEAD_MAX_DETACHED_PARTS) return { parts: list, length }
+  const joined = new Uint8Array(length)
+  let at = 0
+  for (const part of list) {
+    joined.set(part, at)
+    at += part.length
+  }
+  return { parts: [joined], length }
 }
 
 /** ChaCha20-Poly1305 (RFC 8439 §2.8): 256-bit key, 96-bit nonce. */

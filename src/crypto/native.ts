@@ -57,8 +57,9 @@ import {
 import {
   checkAesGcm,
   checkAesGcmInputs,
-  checkArgon2,
   checkSealInto,
+  checkArgon2,
+  detachedCiphertext,
   checkChaCha,
   checkHkdf,
   checkMlDsaContext,
@@ -70,7 +71,7 @@ import { assertBytes, assertLength, fail } from './bytes.js'
 import { isStrictEd25519PublicKey } from './ed25519-strict.js'
 import { randomBytes } from './random-pool.js'
 import { buf, expandedMlKemSecretKey, exportPublic, importPublic, importSecret, importSecretHandle, keyObjectOf, own, secretKeyObject } from './native-keys.js'
-import type { Argon2Params, AssociatedData, CryptoBackend, SecretKeyHandle } from './types.js'
+import type { Argon2Params, AssociatedData, CryptoBackend, DetachedSealed, SecretKeyHandle } from './types.js'
 
 /**
  * A symmetric key as a KeyObject. node:crypto imports a raw Buffer key on
@@ -132,6 +133,41 @@ function aeadSeal(cipher: CipherGCM | CipherChaCha20Poly1305, plaintext: Uint8Ar
   out.set(tail, body.length)
   out.set(cipher.getAuthTag(), plaintext.length)
   return out
+}
+
+/** AEAD seal with the tag apart: the cipher's own output is the ciphertext (GCM gives it all from update()). */
+function aeadSealDetached(cipher: CipherGCM, plaintext: Uint8Array, aad: AssociatedData): DetachedSealed {
+  setAad(cipher, aad, plaintext.length)
+  const body = cipher.update(plaintext)
+  const tail = cipher.final()
+  const ciphertext = tail.length === 0 ? own(body) : concatOwned(body, tail)
+  return { ciphertext, tag: own(cipher.getAuthTag()) }
+}
+
+function concatOwned(a: Buffer, b: Buffer): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  a.fill(0)
+  b.fill(0)
+  return out
+}
+
+/** AEAD open of a ciphertext in parts; the plaintext parts are wiped and DECRYPT_FAILED thrown when the tag does not verify. */
+function aeadOpenDetached(op: string, decipher: DecipherGCM, parts: readonly Uint8Array[], length: number, tag: Uint8Array, aad: AssociatedData): Uint8Array[] {
+  setAad(decipher, aad, length)
+  decipher.setAuthTag(tag)
+  const out: Buffer[] = []
+  for (const part of parts) out.push(decipher.update(part))
+  let tail: Buffer
+  try {
+    tail = decipher.final()
+  } catch (err) {
+    for (const b of out) b.fill(0)
+    return fail('DECRYPT_FAILED', op, DECRYPT_FAILED_MESSAGE, err)
+  }
+  if (tail.length > 0) out.push(tail)
+  return out.map(own)
 }
 
 /** AEAD open through a node decipher; unauthenticated plaintext is wiped on failure. */
@@ -261,6 +297,20 @@ export const nativeBackend: CryptoBackend = {
     const keyObject = gcmKey('aesGcmOpen', key, nonce, sealed, aad)
     if (tooShortForTag(sealed)) fail('DECRYPT_FAILED', 'aesGcmOpen', DECRYPT_FAILED_MESSAGE)
     return aeadOpen('aesGcmOpen', createDecipheriv(gcmCipher(key), keyObject, nonce, AEAD_OPTIONS), sealed, aad)
+  },
+
+  aesGcmSealDetached(key, nonce, plaintext, aad) {
+    const keyObject = gcmKey('aesGcmSealDetached', key, nonce, plaintext, aad)
+    return aeadSealDetached(createCipheriv(gcmCipher(key), keyObject, nonce, AEAD_OPTIONS), plaintext, aad)
+  },
+
+  aesGcmOpenDetached(key, nonce, ciphertext, tag, aad) {
+    const op = 'aesGcmOpenDetached'
+    const keyObject = gcmKey(op, key, nonce, EMPTY, aad)
+    const { parts, length } = detachedCiphertext(op, ciphertext)
+    assertBytes(op, 'tag', tag)
+    if (tag.length !== AEAD_TAG_LENGTH) fail('DECRYPT_FAILED', op, DECRYPT_FAILED_MESSAGE)
+    return aeadOpenDetached(op, createDecipheriv(gcmCipher(key), keyObject, nonce, AEAD_OPTIONS), parts, length, tag, aad)
   },
 
   chacha20Poly1305Seal(key, nonce, plaintext, aad) {

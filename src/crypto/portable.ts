@@ -23,6 +23,7 @@ import { sha3_256, shake256 } from '@noble/hashes/sha3.js'
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import {
+  AEAD_TAG_LENGTH,
   AES256_KEY_LENGTH,
   ED25519_PUBLIC_KEY_LENGTH,
   ED25519_SEED_LENGTH,
@@ -43,12 +44,13 @@ import {
   checkAesGcm,
   checkAesGcmInputs,
   checkArgon2,
-  checkSealInto,
   checkChaCha,
   checkHkdf,
   checkMlDsaContext,
   checkOutputLength,
+  checkSealInto,
   checkXChaCha,
+  detachedCiphertext,
   tooShortForTag,
 } from './backend-checks.js'
 import { assertBytes, assertLength, concatBytes, fail, wipe } from './bytes.js'
@@ -226,6 +228,28 @@ export const portableBackend: CryptoBackend = {
     checkSealInto('aesGcmSeal', into, plaintext)
     into.set(sealed)
     return into
+  },
+
+  aesGcmSealDetached(key, nonce, plaintext, aad) {
+    const sealed = portableBackend.aesGcmSeal(key, nonce, plaintext, aad)
+    const n = sealed.length - AEAD_TAG_LENGTH
+    return { ciphertext: sealed.subarray(0, n), tag: sealed.subarray(n) }
+  },
+
+  aesGcmOpenDetached(key, nonce, ciphertext, tag, aad) {
+    const op = 'aesGcmOpenDetached'
+    const { parts, length } = detachedCiphertext(op, ciphertext)
+    assertBytes(op, 'tag', tag)
+    if (tag.length !== AEAD_TAG_LENGTH) fail('DECRYPT_FAILED', op, DECRYPT_FAILED_MESSAGE)
+    // @noble/ciphers takes one buffer: ciphertext || tag, joined here
+    const sealed = new Uint8Array(length + AEAD_TAG_LENGTH)
+    let at = 0
+    for (const part of parts) {
+      sealed.set(part, at)
+      at += part.length
+    }
+    sealed.set(tag, length)
+    return [portableBackend.aesGcmOpen(key, nonce, sealed, aad)]
   },
 
   aesGcmOpen(key, nonce, sealed, aad) {

@@ -44,7 +44,13 @@ import {
 import type { ImportedSigningKey } from './hybrid-signature.js'
 import { SecretKeyCache } from './key-cache.js'
 import { encodeLabel, isKnownLabel } from './labels.js'
-import type { CryptoBackend, Suite } from './types.js'
+import type { CryptoBackend, SecretKeyHandle, Suite } from './types.js'
+
+/** The suite's AES-GCM: AES-256 (a raw key of 32 bytes; a handle is checked by the backend) and 12-byte nonces only. */
+function checkAes256Gcm(op: string, key: Uint8Array | SecretKeyHandle, nonce: Uint8Array): void {
+  if (key instanceof Uint8Array) assertLength(op, 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
+  assertLength(op, 'nonce', nonce, AES_GCM_NONCE_LENGTH)
+}
 
 export function createSuite(backend: CryptoBackend): Suite {
   // Identity keys imported once per secret key array, for signAs and decapsulateAs (key-cache.ts).
@@ -89,16 +95,23 @@ export function createSuite(backend: CryptoBackend): Suite {
     decapsulateAs: (secretKey, publicKey, ciphertext) => kemDecapsulateAs(backend, kemKeys, secretKey, publicKey, ciphertext),
 
     aesGcmSeal(key, nonce, plaintext, aad, into) {
-      // A handle is checked by the backend: only an 'aes-256-gcm' one (32 bytes) is accepted.
-      if (key instanceof Uint8Array) assertLength('aesGcmSeal', 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
-      assertLength('aesGcmSeal', 'nonce', nonce, AES_GCM_NONCE_LENGTH)
+      checkAes256Gcm('aesGcmSeal', key, nonce)
       return backend.aesGcmSeal(key, nonce, plaintext, aad, into)
     },
 
     aesGcmOpen(key, nonce, sealed, aad) {
-      if (key instanceof Uint8Array) assertLength('aesGcmOpen', 'key', key, AES256_KEY_LENGTH, 'KEY_INVALID')
-      assertLength('aesGcmOpen', 'nonce', nonce, AES_GCM_NONCE_LENGTH)
+      checkAes256Gcm('aesGcmOpen', key, nonce)
       return backend.aesGcmOpen(key, nonce, sealed, aad)
+    },
+
+    aesGcmSealDetached(key, nonce, plaintext, aad) {
+      checkAes256Gcm('aesGcmSealDetached', key, nonce)
+      return backend.aesGcmSealDetached(key, nonce, plaintext, aad)
+    },
+
+    aesGcmOpenDetached(key, nonce, ciphertext, tag, aad) {
+      checkAes256Gcm('aesGcmOpenDetached', key, nonce)
+      return backend.aesGcmOpenDetached(key, nonce, ciphertext, tag, aad)
     },
 
     seal(key, plaintext, aad) {

@@ -26,6 +26,12 @@ export interface Argon2Params {
  */
 export type AssociatedData = Uint8Array | readonly Uint8Array[]
 
+/** An AEAD result with its 16-byte tag apart from the ciphertext. */
+export interface DetachedSealed {
+  ciphertext: Uint8Array
+  tag: Uint8Array
+}
+
 /** What a `SecretKeyHandle` can be made for. */
 export type SecretKeyAlgorithm = 'aes-256-gcm' | 'x25519' | 'ed25519' | 'ml-dsa-65' | 'ml-kem-768'
 
@@ -66,11 +72,24 @@ export interface CryptoBackend {
    * nonce of 8..128 bytes (AES_GCM_MIN/MAX_NONCE_LENGTH, backend-checks.ts);
    * returns ciphertext || 16-byte tag. The Suite narrows this to AES-256 and
    * 12-byte nonces. With `into` (exactly plaintext + 16 bytes) the result is
-   * written there and `into` returned: a large message is not copied twice.
+   * written there and `into` returned: a message built in one buffer.
    */
   aesGcmSeal(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, plaintext: Uint8Array, aad: AssociatedData, into?: Uint8Array): Uint8Array
   /** Throws ParleyError DECRYPT_FAILED on any authentication failure. */
   aesGcmOpen(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, sealed: Uint8Array, aad: AssociatedData): Uint8Array
+  /**
+   * `aesGcmSeal` with the tag apart: the ciphertext is the cipher's own
+   * output, never copied into a joined buffer (a large message is written
+   * to the network as ciphertext and tag side by side).
+   */
+  aesGcmSealDetached(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, plaintext: Uint8Array, aad: AssociatedData): DetachedSealed
+  /**
+   * `aesGcmOpen` of a ciphertext given in parts (as it came off the network)
+   * and its tag apart: the plaintext comes back in parts too, nothing joined
+   * (more than AEAD_MAX_DETACHED_PARTS parts are joined first). Nothing is
+   * returned before the tag is verified; DECRYPT_FAILED otherwise.
+   */
+  aesGcmOpenDetached(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, ciphertext: readonly Uint8Array[], tag: Uint8Array, aad: AssociatedData): Uint8Array[]
   chacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
   chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
   xchacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
@@ -187,6 +206,9 @@ export interface Suite {
    */
   aesGcmSeal(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, plaintext: Uint8Array, aad: AssociatedData, into?: Uint8Array): Uint8Array
   aesGcmOpen(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, sealed: Uint8Array, aad: AssociatedData): Uint8Array
+  /** The backend's detached variants, with the suite's checks (AES-256, 12-byte nonce). */
+  aesGcmSealDetached(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, plaintext: Uint8Array, aad: AssociatedData): DetachedSealed
+  aesGcmOpenDetached(key: Uint8Array | SecretKeyHandle, nonce: Uint8Array, ciphertext: readonly Uint8Array[], tag: Uint8Array, aad: AssociatedData): Uint8Array[]
   /** XChaCha20-Poly1305 with a fresh random nonce: returns nonce || ciphertext || tag. */
   seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
   /** Inverse of `seal`; throws DECRYPT_FAILED. */

@@ -6,12 +6,15 @@
  * to the chunks the progress file counts, re-hash that prefix, open a stream
  * to the sender (authenticated through the gate), ask for the chunks from
  * there with a credit of at most the window, then verify each chunk
- * (STREAM), write it (consecutive chunks gathered into writes of about a
- * MiB), hash it, grant more credit, and every `syncIntervalBytes` start a
- * checkpoint — fsync the .part, then record the chunks written before it
- * began — which runs while the next chunks arrive (one at a time). After the last
- * chunk: compare the SHA-256 with the offer's, fsync, rename into place,
- * remove the progress file, tell the sender `done`.
+ * (STREAM) as the pieces it arrived in (nothing joined), write the
+ * plaintext pieces (consecutive chunks gathered into writes of about a
+ * MiB), hash them, grant more credit, and every `syncIntervalBytes` start a
+ * checkpoint in the background — wait for the writes queued so far, fsync
+ * the .part, record those chunks — while the next chunks arrive (one
+ * checkpoint at a time: an interval that comes due while one runs waits for
+ * the next chunk after it; a failed checkpoint ends the attempt at the next
+ * frame). After the last chunk: compare the SHA-256 with the offer's, fsync,
+ * rename into place, remove the progress file, tell the sender `done`.
  *
  * Failures keep what was verified: a dropped connection, a timeout, a stopped
  * service or a crash leave the .part and progress file, and `resume()` (or a
@@ -27,10 +30,10 @@ import type { Hash } from 'node:crypto'
 import { open, rename, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import type { Stream } from '@libp2p/interface'
-import { AEAD_TAG_LENGTH, BLOB_CONTROL_MAX_BYTES, SECRET_FILE_MODE } from '../constants.js'
+import { AEAD_TAG_LENGTH, BLOB_CONTROL_MAX_BYTES, FRAME_MAX_LENGTH_PREFIX_BYTES, SECRET_FILE_MODE } from '../constants.js'
 import { bytesEqual } from '../codec/index.js'
 import type { Suite } from '../crypto/types.js'
-import { ParleyError, isParleyError } from '../errors.js'
+import { ParleyError, decryptFailed, isParleyError } from '../errors.js'
 import { exists } from '../storage/files.js'
 import { FRAME_TYPE_CHUNK, decodeBlobMessage, encodeBlobMessage, wireErrorToParley } from './blob-messages.js'
 import type { BlobWireError } from './blob-messages.js'
@@ -157,7 +160,10 @@ interface WriteQueue {
    * an earlier write's failure. `data` must not change afterwards.
    */
   write(data: Uint8Array, position: number): Promise<void>
-  /** Writes what is gathered and waits for every queued write; throws the first failure. */
+  /**
+   * Writes what is gathered and waits for every write queued until now (not
+   * for those queued while it waits); throws the first failure.
+   */
   drain(): Promise<void>
 }
 
@@ -256,7 +262,10 @@ export function createTransfer(ctx: ReceiveContext, offer: FileOffer, source: Bl
     let fh: FileHandle | undefined
     let fs: FrameStream | undefined
     let synced = 0
+    /** The running checkpoint (never rejects: a failure is kept in checkpointFailure and ends the attempt at the next frame). */
     let syncing: Promise<void> | undefined
+    let checkpointing = false
+    let checkpointFailure: ParleyError | undefined
     /**
      * Makes the first `chunks` chunks durable and then counts them in the
      * progress file: called only once their writes completed, so the file
@@ -307,7 +316,9 @@ export function createTransfer(ctx: ReceiveContext, offer: FileOffer, source: Bl
 
       if (from < n) {
         const stream = await connect(AbortSignal.any([signal, AbortSignal.timeout(ctx.limits.idleTimeoutMs)]))
-        fs = frameStream(stream, { maxBytes: Math.max(1 + offer.chunkSize + AEAD_TAG_LENGTH, BLOB_CONTROL_MAX_BYTES), timeoutMs: 0 })
+        const maxFrame = Math.max(1 + offer.chunkSize + AEAD_TAG_LENGTH, BLOB_CONTROL_MAX_BYTES)
+        // the credit window bounds what the sender may have outstanding: the read buffer holds it all, and a frame of slack
+        fs = frameStream(stream, { maxBytes: maxFrame, timeoutMs: 0, maxBufferBytes: window * (maxFrame + FRAME_MAX_LENGTH_PREFIX_BYTES) + BLOB_CONTROL_MAX_BYTES })
         watchdog = createIdleWatchdog(ctx.limits.idleTimeoutMs, 'blob receive')
         const io = AbortSignal.any([signal, watchdog.signal])
         let granted = Math.min(window, n - from)
@@ -318,29 +329,48 @@ export function createTransfer(ctx: ReceiveContext, offer: FileOffer, source: Bl
         writes = createWriteQueue(fh, part)
         const opener = createStreamOpener(ctx.suite, offer, from)
         while (verified < n) {
-          const frame = await fs.read({ signal: io })
+          // the frame as the pieces it arrived in: opened piece by piece, written and hashed as they come out (nothing joined)
+          const frame = await fs.readList({ signal: io })
           if (frame === undefined) throw new ParleyError('NETWORK_CLOSED', 'blob: the sender closed the stream before the last chunk')
           watchdog.touch()
-          if (frame[0] !== FRAME_TYPE_CHUNK) {
-            const msg = decodeBlobMessage(frame)
+          if (checkpointFailure !== undefined) throw checkpointFailure
+          if (frame.byteLength === 0 || frame.get(0) !== FRAME_TYPE_CHUNK) {
+            const msg = decodeBlobMessage(frame.subarray())
             if (msg.t === 'cancel') throw new PeerCancelled(msg.reason)
             if (msg.t === 'error') throw wireErrorToParley(msg.error)
             throw new ParleyError('BLOB_PROTOCOL_VIOLATION', `blob: unexpected ${msg.t} from the sender`)
           }
           const index = opener.next
-          const plaintext = opener.open(frame.subarray(1), index === n - 1)
-          if (plaintext.length !== chunkLength(offer, index)) throw new ParleyError('BLOB_PROTOCOL_VIOLATION', 'blob: a chunk of the wrong length')
-          await writes.write(plaintext, index * offer.chunkSize)
-          hasher.update(plaintext)
+          const bodyEnd = frame.byteLength - AEAD_TAG_LENGTH
+          if (bodyEnd < 1) throw decryptFailed(new Error('STREAM: chunk shorter than a tag'))
+          // GCM: the ciphertext is as long as the plaintext, so the length is checked before anything is opened
+          const length = bodyEnd - 1
+          if (length !== chunkLength(offer, index)) throw new ParleyError('BLOB_PROTOCOL_VIOLATION', 'blob: a chunk of the wrong length')
+          const plaintext = opener.openDetached([...frame.sublist(1, bodyEnd)], frame.subarray(bodyEnd), index === n - 1)
+          let at = index * offer.chunkSize
+          for (const piece of plaintext) {
+            await writes.write(piece, at)
+            hasher.update(piece)
+            at += piece.length
+          }
           verified++
-          sinceSync += plaintext.length
-          if (sinceSync >= ctx.limits.syncIntervalBytes && verified < n) {
-            // one checkpoint at a time, in the background: chunks keep arriving while the disk catches up
-            await syncing
-            await writes.drain()
-            syncing = checkpoint(fh, verified)
-            // observed at the next checkpoint or at the end; until then a failure must not count as unhandled
-            syncing.catch(() => undefined)
+          sinceSync += length
+          if (sinceSync >= ctx.limits.syncIntervalBytes && verified < n && !checkpointing) {
+            // one checkpoint at a time, in the background, after the writes queued so far: chunks keep arriving while the disk catches up
+            checkpointing = true
+            const chunks = verified
+            const file = fh
+            syncing = writes
+              .drain()
+              .then(() => checkpoint(file, chunks))
+              .then(
+                () => {
+                  checkpointing = false
+                },
+                (err: unknown) => {
+                  checkpointFailure = isParleyError(err) ? err : new ParleyError('IO_FAILED', 'blob: a checkpoint failed', { cause: err })
+                },
+              )
             sinceSync = 0
           }
           owed++
@@ -355,6 +385,7 @@ export function createTransfer(ctx: ReceiveContext, offer: FileOffer, source: Bl
         opener.finish()
         await writes.drain()
         await syncing
+        if (checkpointFailure !== undefined) throw checkpointFailure
       } else {
         progress(true)
       }

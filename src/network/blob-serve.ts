@@ -14,13 +14,14 @@
  * (write-side backpressure); a reader task meanwhile takes credit grants and
  * the receiver's cancel, error or final `done`, which marks the record
  * completed. The file is read a MiB of chunks at a time, one block ahead,
- * and each chunk is sealed straight into its whole wire frame (length
- * prefix, type byte, ciphertext, tag), which goes to the stream as is: per
- * byte, one read from disk, one seal, no further copy on this side.
+ * and each chunk's wire frame (length prefix and type byte, ciphertext,
+ * tag) goes to the stream as the three pieces it is made of: per byte, one
+ * read from disk, one seal, no further copy on this side.
  */
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import type { Connection, Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { AEAD_TAG_LENGTH, BLOB_CONTROL_MAX_BYTES, BLOB_MAX_CHUNK_BYTES } from '../constants.js'
 import type { Suite } from '../crypto/types.js'
 import { ParleyError, isParleyError } from '../errors.js'
@@ -121,12 +122,12 @@ async function readFully(fh: FileHandle, buf: Uint8Array, len: number, position:
 
 /**
  * Writes already framed bytes to `stream` and waits while its send buffer is
- * full, as frames.ts does, but without copying them into a new buffer first
- * (a chunk frame is built whole, length prefix included). NETWORK_CLOSED when
- * the stream closes first; `signal`'s ParleyError (the idle watchdog's
+ * full, as frames.ts does, but without joining them into a new buffer first
+ * (a chunk frame goes as its pieces, length prefix included). NETWORK_CLOSED
+ * when the stream closes first; `signal`'s ParleyError (the idle watchdog's
  * NETWORK_TIMEOUT) when it aborts.
  */
-async function sendRaw(stream: Stream, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+async function sendRaw(stream: Stream, bytes: Uint8ArrayList, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted()
   try {
     if (stream.send(bytes)) return
@@ -281,14 +282,14 @@ export function createServeHandler(ctx: ServeContext): (stream: Stream, connecti
           const at = (i - from - k * perBlock) * offer.chunkSize
           const len = chunkLength(offer, i)
           const plaintext = block.subarray(at, at + len)
-          // the whole wire frame in one buffer, sealed in place and sent as is (no copy through frames.ts)
+          // the wire frame as its pieces: length prefix and type byte, the cipher's output, the tag (no copy through frames.ts)
           const prefix = encodeFrameLength(1 + len + AEAD_TAG_LENGTH)
-          const frame = new Uint8Array(prefix.length + 1 + len + AEAD_TAG_LENGTH)
-          frame.set(prefix, 0)
-          frame[prefix.length] = FRAME_TYPE_CHUNK
-          sealer.seal(i, i === n - 1, plaintext, frame.subarray(prefix.length + 1))
+          const head = new Uint8Array(prefix.length + 1)
+          head.set(prefix, 0)
+          head[prefix.length] = FRAME_TYPE_CHUNK
+          const { ciphertext, tag } = sealer.sealDetached(i, i === n - 1, plaintext)
           credit--
-          await sendRaw(fs.stream, frame, io)
+          await sendRaw(fs.stream, new Uint8ArrayList(head, ciphertext, tag), io)
           watchdog.touch()
           sent += len
           const now = ctx.clock()

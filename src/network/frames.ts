@@ -10,6 +10,7 @@
  */
 import { byteStream } from '@libp2p/utils'
 import type { ByteStream } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { Stream } from '@libp2p/interface'
 import { FRAME_MAX_BYTES, FRAME_MAX_LENGTH_PREFIX_BYTES, FRAME_READ_TIMEOUT_MS, STREAM_MAX_BUFFER_BYTES } from '../constants.js'
 import { ParleyError, isParleyError } from '../errors.js'
@@ -19,6 +20,13 @@ export interface FrameOptions {
   maxBytes?: number
   /** Time allowed for one whole frame to arrive (default FRAME_READ_TIMEOUT_MS); 0 = no timeout. */
   timeoutMs?: number
+  /**
+   * Bytes the peer may have sent and this side not yet read before the stream
+   * is aborted as a flood (default STREAM_MAX_BUFFER_BYTES; never less than
+   * one whole frame). A protocol with its own flow control sets it to what
+   * that control lets be outstanding.
+   */
+  maxBufferBytes?: number
 }
 
 /** A stream read and written as frames. */
@@ -26,6 +34,8 @@ export interface FrameStream {
   readonly stream: Stream
   /** The next frame, or `undefined` when the peer closed its side cleanly between frames. */
   read(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Uint8Array | undefined>
+  /** As `read`, the frame as the pieces it arrived in (nothing joined: for large frames read once). */
+  readList(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Uint8ArrayList | undefined>
   /** Writes one frame (waits while the stream's send buffer is full: backpressure). */
   write(frame: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>
   /** Writes several frames in one send. */
@@ -74,9 +84,14 @@ function signalFor(timeoutMs: number, signal?: AbortSignal): AbortSignal | undef
 export function frameStream(stream: Stream, options: FrameOptions = {}): FrameStream {
   const maxBytes = options.maxBytes ?? FRAME_MAX_BYTES
   const defaultTimeout = options.timeoutMs ?? FRAME_READ_TIMEOUT_MS
-  const bytes: ByteStream<Stream> = byteStream(stream, { maxBufferSize: Math.max(STREAM_MAX_BUFFER_BYTES, maxBytes + FRAME_MAX_LENGTH_PREFIX_BYTES) })
+  const maxBuffer = Math.max(options.maxBufferBytes ?? STREAM_MAX_BUFFER_BYTES, maxBytes + FRAME_MAX_LENGTH_PREFIX_BYTES)
+  const bytes: ByteStream<Stream> = byteStream(stream, { maxBufferSize: maxBuffer })
 
   async function read(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Uint8Array | undefined> {
+    return (await readList(opts))?.subarray()
+  }
+
+  async function readList(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Uint8ArrayList | undefined> {
     const signal = signalFor(opts.timeoutMs ?? defaultTimeout, opts.signal)
     const readOpts = signal === undefined ? {} : { signal }
     let length = 0
@@ -94,9 +109,8 @@ export function frameStream(stream: Stream, options: FrameOptions = {}): FrameSt
         if (length > maxBytes) throw new ParleyError('FRAME_TOO_LARGE', `frame: ${length > 2 ** 31 ? 'over 2 GiB' : `${length} bytes`} exceeds the limit of ${maxBytes}`)
         if ((byte & 0x80) === 0) break
       }
-      if (length === 0) return new Uint8Array(0)
-      const body = await bytes.read({ ...readOpts, bytes: length })
-      return body.subarray()
+      if (length === 0) return new Uint8ArrayList()
+      return await bytes.read({ ...readOpts, bytes: length })
     } catch (err) {
       if ((err as { name?: string } | null)?.name === 'UnexpectedEOFError' && length === 0 && scale === 1) return undefined
       throw mapError(err, 'frame read')
@@ -128,6 +142,7 @@ export function frameStream(stream: Stream, options: FrameOptions = {}): FrameSt
   return {
     stream,
     read,
+    readList,
     write: (frame, opts) => writeMany([frame], opts),
     writeMany,
   }

@@ -21,7 +21,7 @@
  * (the sender checks size and modification time before it serves).
  */
 import { AEAD_TAG_LENGTH, AES_GCM_NONCE_LENGTH, BLOB_FILE_KEY_LENGTH, BLOB_MAX_CHUNKS, BLOB_NONCE_PREFIX_LENGTH, BLOB_TRANSFER_ID_LENGTH, LABELS } from '../constants.js'
-import type { SecretKeyHandle, Suite } from '../crypto/types.js'
+import type { DetachedSealed, SecretKeyHandle, Suite } from '../crypto/types.js'
 import { ParleyError, decryptFailed, isParleyError } from '../errors.js'
 
 /** What binds a stream: the per-file key, the nonce prefix and the transfer id, all from the offer. */
@@ -33,8 +33,10 @@ export interface StreamParams {
 
 /** Seals chunks of one stream, in any order (a resumed transfer restarts from any index). */
 export interface StreamSealer {
-  /** Chunk `index` sealed (ciphertext ‖ tag); with `into` (plaintext + 16 bytes) written there. */
-  seal(index: number, last: boolean, plaintext: Uint8Array, into?: Uint8Array): Uint8Array
+  /** Chunk `index` sealed: ciphertext ‖ tag. */
+  seal(index: number, last: boolean, plaintext: Uint8Array): Uint8Array
+  /** The same, ciphertext and tag apart (written to the network side by side: no joined copy). */
+  sealDetached(index: number, last: boolean, plaintext: Uint8Array): DetachedSealed
 }
 
 /** Opens the chunks of one stream strictly in order, starting at `startIndex`. */
@@ -45,6 +47,11 @@ export interface StreamOpener {
   readonly finished: boolean
   /** Opens chunk `next` (`last`: whether the framing says it is the final one); DECRYPT_FAILED on any failure. */
   open(sealed: Uint8Array, last: boolean): Uint8Array
+  /**
+   * The same for a chunk whose ciphertext came in parts (as the network
+   * delivered it) and its tag: the plaintext in parts, nothing joined.
+   */
+  openDetached(ciphertext: readonly Uint8Array[], tag: Uint8Array, last: boolean): Uint8Array[]
   /** DECRYPT_FAILED unless the chunk flagged last was opened: a truncated stream. */
   finish(): void
 }
@@ -115,9 +122,11 @@ export function createStreamSealer(suite: Suite, params: StreamParams): StreamSe
   const transferId = Uint8Array.from(params.transferId)
   const prefix = Uint8Array.from(params.noncePrefix)
   return {
-    seal(index, last, plaintext, into) {
-      const nonce = streamNonce(prefix, index, last)
-      return suite.aesGcmSeal(key, nonce, plaintext, streamAssociatedData(transferId, index), into)
+    seal(index, last, plaintext) {
+      return suite.aesGcmSeal(key, streamNonce(prefix, index, last), plaintext, streamAssociatedData(transferId, index))
+    },
+    sealDetached(index, last, plaintext) {
+      return suite.aesGcmSealDetached(key, streamNonce(prefix, index, last), plaintext, streamAssociatedData(transferId, index))
     },
   }
 }
@@ -142,6 +151,21 @@ export function createStreamOpener(suite: Suite, params: StreamParams, startInde
   const prefix = Uint8Array.from(params.noncePrefix)
   let next = startIndex
   let finished = false
+  /** Opens chunk `next` and moves on; any failure is the one opaque DECRYPT_FAILED. */
+  const openNext = (ciphertext: readonly Uint8Array[], tag: Uint8Array, last: boolean): Uint8Array[] => {
+    // extension: nothing may follow the last chunk
+    if (finished) throw decryptFailed(new Error('STREAM: data after the last chunk'))
+    if (next >= BLOB_MAX_CHUNKS) throw decryptFailed(new Error('STREAM: counter exhausted'))
+    let plaintext: Uint8Array[]
+    try {
+      plaintext = suite.aesGcmOpenDetached(key, streamNonce(prefix, next, last), ciphertext, tag, streamAssociatedData(transferId, next))
+    } catch (err) {
+      throw isParleyError(err, 'DECRYPT_FAILED') ? err : decryptFailed(err)
+    }
+    next++
+    if (last) finished = true
+    return plaintext
+  }
   return {
     get next() {
       return next
@@ -150,19 +174,20 @@ export function createStreamOpener(suite: Suite, params: StreamParams, startInde
       return finished
     },
     open(sealed, last) {
-      // extension: nothing may follow the last chunk
-      if (finished) throw decryptFailed(new Error('STREAM: data after the last chunk'))
-      if (next >= BLOB_MAX_CHUNKS) throw decryptFailed(new Error('STREAM: counter exhausted'))
       if (!(sealed instanceof Uint8Array) || sealed.length < AEAD_TAG_LENGTH) throw decryptFailed(new Error('STREAM: chunk shorter than a tag'))
-      let plaintext: Uint8Array
-      try {
-        plaintext = suite.aesGcmOpen(key, streamNonce(prefix, next, last), sealed, streamAssociatedData(transferId, next))
-      } catch (err) {
-        throw isParleyError(err, 'DECRYPT_FAILED') ? err : decryptFailed(err)
+      const bodyLength = sealed.length - AEAD_TAG_LENGTH
+      const parts = openNext([sealed.subarray(0, bodyLength)], sealed.subarray(bodyLength), last)
+      if (parts.length === 1) return parts[0] as Uint8Array
+      const out = new Uint8Array(bodyLength)
+      let at = 0
+      for (const part of parts) {
+        out.set(part, at)
+        at += part.length
       }
-      next++
-      if (last) finished = true
-      return plaintext
+      return out
+    },
+    openDetached(ciphertext, tag, last) {
+      return openNext(ciphertext, tag, last)
     },
     finish() {
       if (!finished) throw decryptFailed(new Error('STREAM: the stream ended before its last chunk'))

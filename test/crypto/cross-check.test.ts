@@ -220,3 +220,55 @@ test('hybrid KEM with fixed randomness equals KitchenSink (portable hook); nativ
     PQ,
   )
 })
+
+/** Cuts `bytes` at the given points (sorted, deduplicated, in range): the pieces a network might deliver. */
+function cut(bytes: Uint8Array, points: number[]): Uint8Array[] {
+  const at = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b)
+  const out: Uint8Array[] = []
+  let from = 0
+  for (const p of [...at, bytes.length]) {
+    out.push(bytes.subarray(from, p))
+    from = p
+  }
+  return out
+}
+
+test('detached AES-GCM: both backends give ciphertext ‖ tag of aesGcmSeal, and open any cut of it (more than AEAD_MAX_DETACHED_PARTS parts too)', () => {
+  fc.assert(
+    fc.property(fixed(32), fixed(12), bytes(0, 300), bytes(0, 40), fc.array(fc.nat(400), { maxLength: 30 }), (key, nonce, msg, aad, points) => {
+      const joined = N.aesGcmSeal(key, nonce, msg, aad)
+      for (const B of [N, P]) {
+        const { ciphertext, tag } = B.aesGcmSealDetached(key, nonce, msg, aad)
+        assert.deepEqual(concatBytes(ciphertext, tag), joined)
+      }
+      const ciphertext = joined.subarray(0, msg.length)
+      const tag = joined.subarray(msg.length)
+      const parts = cut(ciphertext, points)
+      for (const B of [N, P]) {
+        assert.deepEqual(concatBytes(...B.aesGcmOpenDetached(key, nonce, parts, tag, aad)), msg)
+        // the suite's form: AES-256, 12-byte nonces, associated data in parts
+        assert.deepEqual(concatBytes(...(B === N ? defaultSuite : portableSuite).aesGcmOpenDetached(key, nonce, parts, tag, [aad])), msg)
+      }
+    }),
+    CHEAP,
+  )
+})
+
+test('detached AES-GCM open: a flipped bit anywhere, a short tag or another nonce is DECRYPT_FAILED on both backends; a non-array ciphertext is INVALID_ARGUMENT', () => {
+  const key = new Uint8Array(32).fill(3)
+  const nonce = new Uint8Array(12).fill(4)
+  const msg = new Uint8Array(100).fill(5)
+  const { ciphertext, tag } = N.aesGcmSealDetached(key, nonce, msg, new Uint8Array(0))
+  const refused = (f: () => unknown, code: string): void => assert.throws(f, (err: unknown) => isParleyError(err, code as 'DECRYPT_FAILED'))
+  for (const B of [N, P]) {
+    const flippedBody = Uint8Array.from(ciphertext)
+    flippedBody[50]! ^= 1
+    refused(() => B.aesGcmOpenDetached(key, nonce, [flippedBody.subarray(0, 30), flippedBody.subarray(30)], tag, new Uint8Array(0)), 'DECRYPT_FAILED')
+    const flippedTag = Uint8Array.from(tag)
+    flippedTag[15]! ^= 0x80
+    refused(() => B.aesGcmOpenDetached(key, nonce, [ciphertext], flippedTag, new Uint8Array(0)), 'DECRYPT_FAILED')
+    refused(() => B.aesGcmOpenDetached(key, nonce, [ciphertext], tag.subarray(0, 15), new Uint8Array(0)), 'DECRYPT_FAILED')
+    refused(() => B.aesGcmOpenDetached(key, new Uint8Array(12).fill(9), [ciphertext], tag, new Uint8Array(0)), 'DECRYPT_FAILED')
+    refused(() => B.aesGcmOpenDetached(key, nonce, ciphertext as unknown as Uint8Array[], tag, new Uint8Array(0)), 'INVALID_ARGUMENT')
+  }
+})

@@ -218,6 +218,7 @@ function recording(frames: FrameStream): { frames: FrameStream; written: Uint8Ar
     frames: {
       stream: frames.stream,
       read: (o) => frames.read(o),
+      readList: (o) => frames.readList(o),
       write: async (f, o) => {
         written.push(f.slice())
         await frames.write(f, o)

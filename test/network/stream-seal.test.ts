@@ -187,3 +187,26 @@ test('property: a sealed stream opens in order; any reordering, drop or truncati
     { numRuns: 200 },
   )
 })
+
+test('detached: sealDetached is seal cut at the tag; openDetached opens any cut of a chunk, keeps STREAM order, and a refused chunk leaves the opener where it was', () => {
+  for (const suite of [defaultSuite, portableSuite]) {
+    const sealer = createStreamSealer(suite, params)
+    const chunks = [enc.encode('first chunk of the file'), enc.encode('second'), enc.encode('last one')]
+    const sealed = chunks.map((c, i) => sealer.seal(i, i === chunks.length - 1, c))
+    chunks.forEach((c, i) => {
+      const { ciphertext, tag } = sealer.sealDetached(i, i === chunks.length - 1, c)
+      assert.equal(toHex(ciphertext) + toHex(tag), toHex(sealed[i]!))
+    })
+    const opener = createStreamOpener(suite, params)
+    const pieces = (s: Uint8Array): Uint8Array[] => [s.subarray(0, 3), s.subarray(3, s.length - 16)]
+    // chunk 1 offered first: refused, and chunk 0 still opens after it
+    assert.throws(() => opener.openDetached(pieces(sealed[1]!), sealed[1]!.subarray(-16), false), decryptFailed)
+    chunks.forEach((c, i) => {
+      const s = sealed[i]!
+      const out = opener.openDetached(pieces(s), s.subarray(s.length - 16), i === chunks.length - 1)
+      assert.equal(toHex(Uint8Array.from(out.flatMap((p) => [...p]))), toHex(c))
+    })
+    opener.finish()
+    assert.throws(() => opener.openDetached(pieces(sealed[0]!), sealed[0]!.subarray(-16), true), decryptFailed, 'nothing after the last chunk')
+  }
+})
