@@ -20,7 +20,7 @@ import {
   XCHACHA20_KEY_LENGTH,
   XCHACHA20_NONCE_LENGTH,
 } from '../constants.js'
-import { assertBytes, assertInteger, assertLength, fail } from './bytes.js'
+import { assertBytes, assertInteger, assertLength, concatBytes, fail } from './bytes.js'
 import type { Argon2Params } from './types.js'
 
 /** Largest byte count one `randomBytes` / `shake256` call returns (1 MiB: far above any use). */
@@ -103,14 +103,7 @@ export function detachedCiphertext(op: string, parts: unknown): { parts: readonl
     length += part.length
   }
   const list = parts as readonly Uint8Array[]
-  if (list.length <= AEAD_MAX_DETACHED_PARTS) return { parts: list, length }
-  const joined = new Uint8Array(length)
-  let at = 0
-  for (const part of list) {
-    joined.set(part, at)
-    at += part.length
-  }
-  return { parts: [joined], length }
+  return { parts: list.length <= AEAD_MAX_DETACHED_PARTS ? list : [concatBytes(...list)], length }
 }
 
 /** ChaCha20-Poly1305 (RFC 8439 §2.8): 256-bit key, 96-bit nonce. */

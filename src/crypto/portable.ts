@@ -238,18 +238,11 @@ export const portableBackend: CryptoBackend = {
 
   aesGcmOpenDetached(key, nonce, ciphertext, tag, aad) {
     const op = 'aesGcmOpenDetached'
-    const { parts, length } = detachedCiphertext(op, ciphertext)
+    const { parts } = detachedCiphertext(op, ciphertext)
     assertBytes(op, 'tag', tag)
     if (tag.length !== AEAD_TAG_LENGTH) fail('DECRYPT_FAILED', op, DECRYPT_FAILED_MESSAGE)
     // @noble/ciphers takes one buffer: ciphertext || tag, joined here
-    const sealed = new Uint8Array(length + AEAD_TAG_LENGTH)
-    let at = 0
-    for (const part of parts) {
-      sealed.set(part, at)
-      at += part.length
-    }
-    sealed.set(tag, length)
-    return [portableBackend.aesGcmOpen(key, nonce, sealed, aad)]
+    return [portableBackend.aesGcmOpen(key, nonce, concatBytes(...parts, tag), aad)]
   },
 
   aesGcmOpen(key, nonce, sealed, aad) {

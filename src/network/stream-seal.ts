@@ -22,6 +22,7 @@
  */
 import { AEAD_TAG_LENGTH, AES_GCM_NONCE_LENGTH, BLOB_FILE_KEY_LENGTH, BLOB_MAX_CHUNKS, BLOB_NONCE_PREFIX_LENGTH, BLOB_TRANSFER_ID_LENGTH, LABELS } from '../constants.js'
 import type { DetachedSealed, SecretKeyHandle, Suite } from '../crypto/types.js'
+import { concatBytes } from '../bytes.js'
 import { ParleyError, decryptFailed, isParleyError } from '../errors.js'
 
 /** What binds a stream: the per-file key, the nonce prefix and the transfer id, all from the offer. */
@@ -177,14 +178,7 @@ export function createStreamOpener(suite: Suite, params: StreamParams, startInde
       if (!(sealed instanceof Uint8Array) || sealed.length < AEAD_TAG_LENGTH) throw decryptFailed(new Error('STREAM: chunk shorter than a tag'))
       const bodyLength = sealed.length - AEAD_TAG_LENGTH
       const parts = openNext([sealed.subarray(0, bodyLength)], sealed.subarray(bodyLength), last)
-      if (parts.length === 1) return parts[0] as Uint8Array
-      const out = new Uint8Array(bodyLength)
-      let at = 0
-      for (const part of parts) {
-        out.set(part, at)
-        at += part.length
-      }
-      return out
+      return parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts)
     },
     openDetached(ciphertext, tag, last) {
       return openNext(ciphertext, tag, last)
