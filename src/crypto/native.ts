@@ -7,8 +7,9 @@
  * RFC 9106 (Argon2id).
  *
  * One exception: XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) has no
- * node:crypto primitive, so this backend delegates it to @noble/ciphers; we
- * never implement a primitive ourselves.
+ * node:crypto primitive; its HChaCha20 subkey step comes from
+ * @noble/ciphers and the ChaCha20-Poly1305 that follows from node:crypto
+ * (draft §2.3 defines it so); we never implement a primitive ourselves.
  *
  * Key import, the public-key cache, secret-key handles and the Buffer
  * boundary live in native-keys.ts. Secret keys are imported per call and
@@ -38,7 +39,7 @@ import {
   verify,
 } from 'node:crypto'
 import type { CipherChaCha20Poly1305, CipherGCM, DecipherChaCha20Poly1305, DecipherGCM, KeyObject } from 'node:crypto'
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { hchacha } from '@noble/ciphers/chacha.js'
 import { ParleyError, DECRYPT_FAILED_MESSAGE } from '../errors.js'
 import {
   AEAD_TAG_LENGTH,
@@ -84,6 +85,36 @@ import type { Argon2Params, AssociatedData, CryptoBackend, DetachedSealed, Secre
  */
 function secretKey(key: Uint8Array): KeyObject {
   return createSecretKey(key)
+}
+
+/** "expand 32-byte k" as four little-endian words: ChaCha's constants. */
+const CHACHA_SIGMA = Uint32Array.of(0x61707865, 0x3320646e, 0x79622d32, 0x6b206574)
+
+/**
+ * The ChaCha20-Poly1305 key and nonce of an XChaCha20-Poly1305 (key, 24-byte
+ * nonce): subkey = HChaCha20(key, nonce[0..16]), nonce = 0⁴ ‖ nonce[16..24].
+ * Words are read and written little-endian whatever the host; the subkey
+ * goes straight into a key object and its bytes are wiped.
+ */
+function xchachaSubkey(key: Uint8Array, nonce: Uint8Array): { subkey: KeyObject; nonce12: Uint8Array } {
+  const k = new Uint32Array(8)
+  const n = new Uint32Array(4)
+  const out = new Uint32Array(8)
+  const kv = new DataView(key.buffer, key.byteOffset, key.byteLength)
+  const nv = new DataView(nonce.buffer, nonce.byteOffset, nonce.byteLength)
+  for (let i = 0; i < 8; i++) k[i] = kv.getUint32(4 * i, true)
+  for (let i = 0; i < 4; i++) n[i] = nv.getUint32(4 * i, true)
+  hchacha(CHACHA_SIGMA, k, n, out)
+  const bytes = new Uint8Array(32)
+  const bv = new DataView(bytes.buffer)
+  for (let i = 0; i < 8; i++) bv.setUint32(4 * i, out[i] as number, true)
+  const subkey = createSecretKey(bytes)
+  bytes.fill(0)
+  k.fill(0)
+  out.fill(0)
+  const nonce12 = new Uint8Array(12)
+  nonce12.set(nonce.subarray(16, 24), 4)
+  return { subkey, nonce12 }
 }
 
 /** Checks an AES-GCM call and returns the key object (raw key, or an AES-256-GCM handle). */
@@ -324,20 +355,20 @@ export const nativeBackend: CryptoBackend = {
     return aeadOpen('chacha20Poly1305Open', createDecipheriv('chacha20-poly1305', secretKey(key), nonce, { authTagLength: AEAD_TAG_LENGTH }), sealed, aad)
   },
 
-  // XChaCha20-Poly1305: no node:crypto primitive; delegated to @noble/ciphers.
+  // XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §2.3): HChaCha20 from @noble/ciphers derives the
+  // subkey (one block function), and OpenSSL's ChaCha20-Poly1305 does the rest. The same bytes as
+  // @noble's xchacha20poly1305 (the portable backend; cross-checked, and both run the Wycheproof vectors).
   xchacha20Poly1305Seal(key, nonce, plaintext, aad) {
     checkXChaCha('xchacha20Poly1305Seal', key, nonce, plaintext, aad)
-    return xchacha20poly1305(key, nonce, aad).encrypt(plaintext)
+    const { subkey, nonce12 } = xchachaSubkey(key, nonce)
+    return aeadSeal(createCipheriv('chacha20-poly1305', subkey, nonce12, AEAD_OPTIONS), plaintext, aad)
   },
 
   xchacha20Poly1305Open(key, nonce, sealed, aad) {
     checkXChaCha('xchacha20Poly1305Open', key, nonce, sealed, aad)
     if (tooShortForTag(sealed)) fail('DECRYPT_FAILED', 'xchacha20Poly1305Open', DECRYPT_FAILED_MESSAGE)
-    try {
-      return xchacha20poly1305(key, nonce, aad).decrypt(sealed)
-    } catch (err) {
-      return fail('DECRYPT_FAILED', 'xchacha20Poly1305Open', DECRYPT_FAILED_MESSAGE, err)
-    }
+    const { subkey, nonce12 } = xchachaSubkey(key, nonce)
+    return aeadOpen('xchacha20Poly1305Open', createDecipheriv('chacha20-poly1305', subkey, nonce12, AEAD_OPTIONS), sealed, aad)
   },
 
   x25519PublicKey(secretKey: Uint8Array | SecretKeyHandle): Uint8Array {
