@@ -712,6 +712,34 @@ export const LOCK_ACQUIRE_ATTEMPTS = 5
 /** Pause between two attempts to take a home lock (ms; multiplied by the attempt number). */
 export const LOCK_RETRY_DELAY_MS = 20
 
+// --- storage (product helper) ---
+/** Lookup HMACs kept (the peer's and the recent message ids' values, asked for several times per message). */
+export const DB_LOOKUP_CACHE_ENTRIES = 4096
+/** Contacts kept decrypted by the contact store for reads outside a transaction (a send looks its contact up every time). */
+export const DB_CONTACT_CACHE_ENTRIES = 256
+/** Peers whose active session id the session store keeps in memory (read at every message). */
+export const DB_ACTIVE_SESSION_CACHE_ENTRIES = 1024
+/** Session records the session store keeps decrypted (written through; each is one ratchet state, a few KiB). */
+export const DB_SESSION_CACHE_ENTRIES = 64
+/** Map keys whose encoding the database's CBOR writer keeps (row payloads use a dozen one- or two-letter keys). */
+export const DB_CBOR_KEY_CACHE_ENTRIES = 256
+/**
+ * How long the agent's outbox keeps acks (deleted entries, history 'delivered') in memory for the
+ * next send's commit to carry, before it commits them by themselves (ms). Losing them costs a
+ * resend the peer acks again, never a message.
+ */
+export const OUTBOX_ACK_FLUSH_DELAY_MS = 50
+/** Acks waiting that make the outbox commit them at once. */
+export const OUTBOX_ACK_FLUSH_MAX = 256
+/**
+ * Most inbound messages of one peer a /parley/msg receiver delivers in one
+ * commit (group commit: one transaction, one fsync, then all their acks).
+ * At most the sender's window (MSG_MAX_IN_FLIGHT) is ever waiting.
+ */
+export const MSG_COMMIT_BATCH_MAX = 32
+/** Most sends the agent commits together (group commit: the sends that wait while one commits share the next transaction). */
+export const AGENT_SEND_BATCH_MAX = 32
+
 // --- cli (helper F) ---
 /** File name of the daemon's local socket inside the home (0600 inside the 0700 home). */
 export const DAEMON_SOCKET_NAME = 'daemon.sock'

@@ -12,7 +12,10 @@
  *   and the next authentication refuses a rollback.
  * - Inbound envelopes go through the session manager inside one database
  *   transaction (ratchet state, history entry), and only then is the
- *   transport's ack sent. Events are emitted after the commit.
+ *   transport's ack sent; the messages of a peer that wait together share
+ *   one commit, and so do the sends made together: group commit, one
+ *   fsync for several messages (group-commit.ts, docs/storage.md).
+ *   Events are emitted after the commit.
  * - Compact invites: the invitee dials an address from the invite,
  *   authenticates, and fetches our KEL and bundle over /parley/invite/1.0.0
  *   with the invite's token; it checks them against the invite's digest.
@@ -54,8 +57,10 @@ import type { AuthenticatedPeer } from '../network/types.js'
 import { credentialsRequired, loadCredentials, readAgentConfig, trustPolicyFromConfig } from './config.js'
 import { openMemoryStorage, serialTransactions } from './memory-stores.js'
 import type { AgentStorage } from './memory-stores.js'
+import { DeliveryBatches, SendCommitter } from './group-commit.js'
+import type { MakeEnvelopes } from './group-commit.js'
 import { CommittedDedupe, HistoryOutbox } from './outbox-history.js'
-import type { ExpectedHistory, Staged } from './outbox-history.js'
+import type { ExpectedHistory } from './outbox-history.js'
 import { decodePayload, encodePayload } from './payload.js'
 import type { Agent, AgentEventName, AgentEvents, AgentOptions, AgentStatus, ConnectionInfo, Contact, FileInfo, HistoryMessage, MessageState, SendResult } from './types.js'
 
@@ -120,6 +125,19 @@ class ParleyAgent implements Agent {
   readonly #authenticated = new Set<string>()
   /** Transfers we serve: id → file name (for progress events). */
   readonly #uploads = new Map<string, string>()
+  readonly #sends = new SendCommitter({
+    storage: () => this.#requireDb(),
+    outbox: () => {
+      if (this.#outbox === undefined) throw new ParleyError('INTERNAL', 'agent: no outbox')
+      return this.#outbox
+    },
+    send: (to, envelope) => this.#requireNet().messaging.send(to, envelope),
+    onError: (err) => this.#events.emit('error', err),
+  })
+  readonly #deliveries = new DeliveryBatches(
+    () => this.#requireDb(),
+    (err) => this.#events.emit('error', wrapError(err, 'INTERNAL', 'agent: after delivering a message')),
+  )
   #did: string | undefined
   #announcing: Promise<void> = Promise.resolve()
   #started = false
@@ -198,6 +216,7 @@ class ParleyAgent implements Agent {
           outbox: (this.#outbox = new HistoryOutbox(db)),
           dedupe: (this.#dedupe = new CommittedDedupe(db.dedupe)),
           deliver: (from, id, envelope) => this.#deliver(from, id, envelope),
+          commitBatch: (fn) => this.#deliveries.run(fn),
           onAuthenticated: (event) => void this.#onAuthenticated(event.peer, event.kel),
           onRefused: (event) => {
             const e = event.error
@@ -390,46 +409,16 @@ class ParleyAgent implements Agent {
    * to the transport, in one storage transaction: the ratchet state `make`
    * commits and each envelope's outbox entry (with `record`, the message's
    * history entry too) are written together, and the transport may send an
-   * envelope only after that commit (outbox-history.ts). After a crash
-   * either all of it happened or none: no message key spent on nothing,
-   * none used twice. Every session manager call of the agent runs inside a
-   * storage transaction (here or in #locked): one lock order — the store's
-   * gate, then the manager's queue — so the two never wait on each other.
-   * Not from inside a transaction. (Sends are not batched into one commit:
-   * the transport writes one peer's outbox entries one after another, each
-   * waiting for the previous to be released, so a second send to the same
-   * peer cannot join a commit that has not happened yet.)
+   * envelope only after that commit (outbox-history.ts); sends made
+   * together share that commit (group-commit.ts). After a crash either all
+   * of it happened or none: no message key spent on nothing, none used
+   * twice. Every session manager call of the agent runs inside a storage
+   * transaction (here or in #locked): one lock order — the store's gate,
+   * then the manager's queue — so the two never wait on each other. Not
+   * from inside a transaction.
    */
-  async #send(make: () => Promise<Outgoing | Outgoing[]>, record?: ExpectedHistory): Promise<string[]> {
-    const db = this.#requireDb()
-    const net = this.#requireNet()
-    const outbox = this.#outbox
-    if (outbox === undefined) throw new ParleyError('INTERNAL', 'agent: no outbox')
-    const staged: Staged[] = []
-    const sends: Promise<string>[] = []
-    try {
-      await db.transaction(async () => {
-        const made = await make()
-        for (const o of Array.isArray(made) ? made : [made]) {
-          if (!('to' in o)) {
-            this.#events.emit('error', new ParleyError('UNSUPPORTED', 'agent: a reset deposit needs a mailbox, which this agent does not have yet'))
-            continue
-          }
-          const one = outbox.stage(o.bytes, record)
-          staged.push(one)
-          const sending = net.messaging.send(o.to, o.bytes)
-          sending.catch(() => undefined)
-          sends.push(sending)
-          await Promise.race([one.written, sending])
-        }
-      })
-    } catch (err) {
-      for (const one of staged) one.abort(err)
-      await Promise.allSettled(sends)
-      throw err
-    }
-    for (const one of staged) one.release()
-    return Promise.all(sends)
+  #send(make: MakeEnvelopes, record?: ExpectedHistory): Promise<string[]> {
+    return this.#sends.send(make, record)
   }
 
   /** Hands session bytes made earlier (their state committed) to the transport. */
@@ -442,7 +431,12 @@ class ParleyAgent implements Agent {
     return this.#requireDb().transaction(fn)
   }
 
-  /** An inbound envelope: decrypt and commit in one transaction, then emit; the transport acks after. */
+  /**
+   * An inbound envelope: decrypt and commit in one transaction (nested in
+   * the batch's, when the transport commits several messages together:
+   * group-commit.ts), then queue what it answers and emit; the transport
+   * acks after the commit.
+   */
   async #deliver(from: AuthenticatedPeer, id: string, envelope: Uint8Array): Promise<void> {
     const db = this.#requireDb()
     const emitted: HistoryMessage[] = []
@@ -453,8 +447,11 @@ class ParleyAgent implements Agent {
       await this.#dedupe?.commit(from.did, id, Date.now() + MSG_DEDUPE_TTL_MS)
       return r
     })
-    if (result.outgoing.length > 0) await this.#queue(result.outgoing)
-    for (const m of emitted) this.#events.emit('message', m)
+    // Inside a batch the commit is the batch's: what follows it waits for it.
+    await this.#deliveries.afterCommit(async () => {
+      if (result.outgoing.length > 0) await this.#queue(result.outgoing)
+      for (const m of emitted) this.#events.emit('message', m)
+    })
   }
 
   /**

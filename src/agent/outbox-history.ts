@@ -14,14 +14,19 @@
  *   So an envelope never leaves before the state that made it is durable
  *   (no message key is ever used twice), a message key is never spent on a
  *   message that is not in the outbox, and a message that will be
- *   delivered is in our history. One commit, one fsync, per message.
+ *   delivered is in our history. One commit, one fsync, per message —
+ *   or per batch of sends: several staged puts may share the caller's
+ *   transaction (each tells the transport when it is `written`, so the
+ *   next may follow it into the same commit).
  * - State changes are mirrored into our history in the transaction that
  *   stores them: the history shows 'delivered' only after the peer's ack,
  *   and never 'queued' once that ack is stored.
  * - What only saves a resend is not worth an fsync of its own. `delete`
  *   (the courier's record of an ack) is applied at once for readers of
  *   this process (`get`, `pending`) and written with the next staged send's
- *   commit, or in one transaction with the other acks of the same moment:
+ *   commit, or, when no send comes within OUTBOX_ACK_FLUSH_DELAY_MS (or
+ *   OUTBOX_ACK_FLUSH_MAX acks wait), in one transaction with the other
+ *   acks of that time:
  *   if the process dies first, the entry is still pending after the
  *   restart, the courier resends it, and the peer (which committed it
  *   before it acked) recognises it and acks again. 'sent' (written to the
@@ -51,6 +56,7 @@
  * const id = await sending
  * ```
  */
+import { OUTBOX_ACK_FLUSH_DELAY_MS, OUTBOX_ACK_FLUSH_MAX } from '../constants.js'
 import { toBase64url } from '../codec/index.js'
 import { ParleyError, isParleyError } from '../errors.js'
 import type { HistoryInput, HistoryState } from '../db/index.js'
@@ -86,6 +92,8 @@ export class HistoryOutbox implements OutboxStore {
   #acked = new Map<string, string | undefined>()
   /** Recipients of the entries this process put or loaded (to mirror states without reading the sealed row). */
   readonly #recipients = new Map<string, string>()
+  /** A flush of the acks not written yet, due when no send carried them first. */
+  #flushTimer: ReturnType<typeof setTimeout> | undefined
   #flushing: Promise<void> | undefined
 
   constructor(storage: AgentStorage) {
@@ -124,7 +132,7 @@ export class HistoryOutbox implements OutboxStore {
     }
   }
 
-  async put(entry: OutboxEntry): Promise<void> {
+  async put(entry: OutboxEntry, written?: () => void): Promise<void> {
     const { outbox, history } = this.#storage
     const slot = entry?.envelope instanceof Uint8Array ? this.#staged.get(toBase64url(entry.envelope)) : undefined
     if (slot === undefined) {
@@ -137,6 +145,8 @@ export class HistoryOutbox implements OutboxStore {
     await this.#writeAcked(acked)
     await outbox.put(entry)
     if (slot.history !== undefined) await history.append({ ...slot.history, id: entry.id, state: 'queued' })
+    // In the put order now: the transport may write the next put (of the same commit, or of the next).
+    written?.()
     slot.written()
     try {
       await slot.released
@@ -186,17 +196,32 @@ export class HistoryOutbox implements OutboxStore {
     checkMessageId('OutboxStore.delete', id)
     this.#sent.delete(id)
     this.#acked.set(id, this.#recipients.get(id))
-    this.#flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flushAcked())
+    if (this.#acked.size >= OUTBOX_ACK_FLUSH_MAX) this.#scheduleFlush(0)
+    else if (this.#flushTimer === undefined) this.#scheduleFlush(OUTBOX_ACK_FLUSH_DELAY_MS)
   }
 
   /** Writes the acks not written yet (call before closing the storage). */
   async flush(): Promise<void> {
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
     await this.#flushing
     await this.#flushAcked()
   }
 
+  #scheduleFlush(ms: number): void {
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined
+      const previous = this.#flushing ?? Promise.resolve()
+      const run: Promise<void> = previous.then(() => this.#flushAcked()).finally(() => {
+        if (this.#flushing === run) this.#flushing = undefined
+      })
+      this.#flushing = run
+    }, ms)
+    this.#flushTimer.unref?.()
+  }
+
   async #flushAcked(): Promise<void> {
-    this.#flushing = undefined
     const acked = this.#takeAcked()
     if (acked.size === 0) return
     try {

@@ -52,12 +52,13 @@ interface Head {
   readonly headLength: number
 }
 
-const MAJOR_UINT = 0
-const MAJOR_NEGINT = 1
-const MAJOR_BYTES = 2
-const MAJOR_TEXT = 3
-const MAJOR_ARRAY = 4
-const MAJOR_MAP = 5
+/** CBOR major types (RFC 8949 §3.1), shared with the database's direct writer (src/db/row-cbor.ts). */
+export const MAJOR_UINT = 0
+export const MAJOR_NEGINT = 1
+export const MAJOR_BYTES = 2
+export const MAJOR_TEXT = 3
+export const MAJOR_ARRAY = 4
+export const MAJOR_MAP = 5
 const MAJOR_TAG = 6
 const SIMPLE_FALSE = 20
 const SIMPLE_TRUE = 21

@@ -19,6 +19,7 @@ import {
   CONTACT_CREDENTIAL_TYPE_MAX_BYTES,
   CONTACT_MAX_CREDENTIAL_TYPES,
   CONTACTS_MAX,
+  DB_CONTACT_CACHE_ENTRIES,
   DID_MAX_LENGTH,
   KEL_MAX_BYTES,
 } from '../constants.js'
@@ -77,6 +78,16 @@ export interface ContactStore {
 }
 
 const TABLE = 'contacts'
+/** The statements of this store, built once (a template built per call costs a new string, and its hash, every time). */
+const SQL = {
+  selectByDid: `SELECT did, sealed FROM ${TABLE} WHERE did = ?`,
+  aliasHolder: `SELECT did FROM ${TABLE} WHERE alias = ?`,
+  count: `SELECT count(*) AS n FROM ${TABLE}`,
+  upsert: `INSERT INTO ${TABLE} (did, alias, sealed) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET alias = excluded.alias, sealed = excluded.sealed`,
+  selectAll: `SELECT did, sealed FROM ${TABLE}`,
+  selectByAlias: `SELECT did, sealed FROM ${TABLE} WHERE alias = ?`,
+  deleteByDid: `DELETE FROM ${TABLE} WHERE did = ?`,
+} as const
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
 /** Checks an alias and returns it in NFC: 1..CONTACT_ALIAS_MAX_LENGTH characters, no control characters, no surrounding space, not a DID. */
@@ -149,8 +160,23 @@ function checkInput(op: string, c: ContactInput): ContactInput {
   return out
 }
 
+/** A copy the caller may change. */
+function copyContact(c: Contact): Contact {
+  const out: Contact = { ...c, credentialTypes: [...c.credentialTypes] }
+  if (c.kel !== undefined) out.kel = c.kel.slice()
+  return out
+}
+
 export class SqliteContactStore implements ContactStore {
   readonly #ctx: DbContext
+  /**
+   * Contacts read outside a transaction (committed), by DID, the last
+   * DB_CONTACT_CACHE_ENTRIES: a send looks its contact up every time, and a
+   * contact row holds a whole KEL. Every write drops the DID's entry first,
+   * so an entry never outlives the row it was read from, and a write
+   * rolled back only costs a read.
+   */
+  readonly #cache = new Map<string, Contact>()
 
   constructor(ctx: DbContext) {
     this.#ctx = ctx
@@ -162,7 +188,7 @@ export class SqliteContactStore implements ContactStore {
   }
 
   #get(did: string): Contact | undefined {
-    const row = this.#ctx.stmt(`SELECT did, sealed FROM ${TABLE} WHERE did = ?`).get(didKey(this.#ctx.lookup, did)) as Row | undefined
+    const row = this.#ctx.stmt(SQL.selectByDid).get(didKey(this.#ctx.lookup, did)) as Row | undefined
     if (row === undefined) return undefined
     const c = this.#open(row)
     if (c.did !== did) throw new ParleyError('STORE_CORRUPT', 'database: a contact row answers for another DID')
@@ -171,28 +197,29 @@ export class SqliteContactStore implements ContactStore {
 
   /** Writes `c` (insert or replace); the alias must be free or already this contact's. */
   #write(op: string, c: Contact, existed: boolean): Contact {
+    this.#cache.delete(c.did)
     const key = didKey(this.#ctx.lookup, c.did)
     const alias = c.alias === undefined ? null : aliasKey(this.#ctx.lookup, c.alias)
     if (alias !== null) {
-      const holder = this.#ctx.stmt(`SELECT did FROM ${TABLE} WHERE alias = ?`).get(alias) as Row | undefined
+      const holder = this.#ctx.stmt(SQL.aliasHolder).get(alias) as Row | undefined
       if (holder !== undefined && !bytesEqual(blob(holder['did'], 'contacts.did'), key)) {
         throw new ParleyError('STORE_EXISTS', `${op}: another contact has this alias`)
       }
     }
     if (!existed) {
-      const n = int((this.#ctx.stmt(`SELECT count(*) AS n FROM ${TABLE}`).get() as Row)['n'], 'count')
+      const n = int((this.#ctx.stmt(SQL.count).get() as Row)['n'], 'count')
       if (n >= CONTACTS_MAX) throw new ParleyError('LIMIT_EXCEEDED', `${op}: at most ${CONTACTS_MAX} contacts`)
     }
     const sealed = sealPayload(this.#ctx, TABLE, [key], contactBody(c))
     this.#ctx
-      .stmt(`INSERT INTO ${TABLE} (did, alias, sealed) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET alias = excluded.alias, sealed = excluded.sealed`)
+      .stmt(SQL.upsert)
       .run(key, alias, sealed)
     return c
   }
 
   list(): Promise<Contact[]> {
     return this.#ctx.run('ContactStore.list', () => {
-      const all = (this.#ctx.stmt(`SELECT did, sealed FROM ${TABLE}`).all() as Row[]).map((row) => this.#open(row))
+      const all = (this.#ctx.stmt(SQL.selectAll).all() as Row[]).map((row) => this.#open(row))
       return all.sort(compareContacts)
     })
   }
@@ -201,7 +228,14 @@ export class SqliteContactStore implements ContactStore {
     const op = 'ContactStore.get'
     return this.#ctx.run(op, () => {
       checkPeerDid(op, did, 'DID')
-      return this.#get(did)
+      const cached = this.#cache.get(did)
+      if (cached !== undefined) return copyContact(cached)
+      const c = this.#get(did)
+      if (c !== undefined && !this.#ctx.inTransaction()) {
+        if (this.#cache.size >= DB_CONTACT_CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value as string)
+        this.#cache.set(did, copyContact(c))
+      }
+      return c
     })
   }
 
@@ -209,7 +243,7 @@ export class SqliteContactStore implements ContactStore {
     const op = 'ContactStore.byAlias'
     return this.#ctx.run(op, () => {
       const nfc = normalizeAlias(op, alias)
-      const row = this.#ctx.stmt(`SELECT did, sealed FROM ${TABLE} WHERE alias = ?`).get(aliasKey(this.#ctx.lookup, nfc)) as Row | undefined
+      const row = this.#ctx.stmt(SQL.selectByAlias).get(aliasKey(this.#ctx.lookup, nfc)) as Row | undefined
       if (row === undefined) return undefined
       const c = this.#open(row)
       if (c.alias?.toLowerCase() !== nfc.toLowerCase()) throw new ParleyError('STORE_CORRUPT', 'database: a contact row answers for another alias')
@@ -245,7 +279,8 @@ export class SqliteContactStore implements ContactStore {
     const op = 'ContactStore.delete'
     return this.#ctx.run(op, () => {
       checkPeerDid(op, did, 'DID')
-      return Number(this.#ctx.stmt(`DELETE FROM ${TABLE} WHERE did = ?`).run(didKey(this.#ctx.lookup, did)).changes) > 0
+      this.#cache.delete(did)
+      return Number(this.#ctx.stmt(SQL.deleteByDid).run(didKey(this.#ctx.lookup, did)).changes) > 0
     })
   }
 }

@@ -11,9 +11,10 @@
 import type { StatementSync } from 'node:sqlite'
 import { DB_ROW_MAX_BYTES } from '../constants.js'
 import { ParleyError } from '../errors.js'
-import { asMap, decode, encode } from '../codec/index.js'
+import { asMap, decode } from '../codec/index.js'
 import type { CborMap, CborValue } from '../codec/index.js'
 import type { KeyValue, LookupFn } from './keys.js'
+import { encodeRowCbor } from './row-cbor.js'
 
 export interface DbContext {
   /**
@@ -26,6 +27,15 @@ export interface DbContext {
   stmt(sql: string): StatementSync
   /** Runs `fn` inside a savepoint: all of its writes or none of them. */
   atomic<T>(fn: () => T): T
+  /** True inside a transaction (what is read may still roll back); false when every row read is committed. */
+  inTransaction(): boolean
+  /**
+   * Calls `listener` after every rollback (of a transaction, a savepoint or
+   * an `atomic` step) and at close: a store that keeps what it read or wrote
+   * in memory forgets (and wipes) it there — after a rollback some of it may
+   * never have been committed.
+   */
+  onForget(listener: () => void): void
   /** Seals a row's payload for `table` and its primary key (current key, current schema version). */
   seal(table: string, key: readonly KeyValue[], plain: Uint8Array): Uint8Array
   /** Opens a row's payload; STORE_CORRUPT when it does not authenticate. */
@@ -51,7 +61,7 @@ export interface SealedTable {
 
 /** Encodes a row payload (deterministic CBOR, at most DB_ROW_MAX_BYTES). */
 export function encodePayload(body: { [key: string]: CborValue }): Uint8Array {
-  return encode(body, { maxBytes: DB_ROW_MAX_BYTES })
+  return encodeRowCbor(body, { maxBytes: DB_ROW_MAX_BYTES })
 }
 
 /** Decodes a row payload; anything malformed is STORE_CORRUPT (it authenticated, so it is a bug or a foreign file). */

@@ -37,6 +37,7 @@ export class Engine implements DbContext {
   #waiters: (() => void)[] = []
   #savepoints = 0
   #closed = false
+  readonly #forgetListeners: (() => void)[] = []
 
   constructor(db: DatabaseSync, keys: DbKeys, version: number, clock: () => Date) {
     this.#db = db
@@ -89,8 +90,22 @@ export class Engine implements DbContext {
     } catch (err) {
       this.#db.exec(`ROLLBACK TO ${name}`)
       this.#db.exec(`RELEASE ${name}`)
+      this.#forget()
       throw err
     }
+  }
+
+  inTransaction(): boolean {
+    return this.#db.isTransaction
+  }
+
+  onForget(listener: () => void): void {
+    this.#forgetListeners.push(listener)
+  }
+
+  /** Tells the stores to forget what they keep in memory (a rollback, or close). */
+  #forget(): void {
+    for (const listener of this.#forgetListeners) listener()
   }
 
   async run<T>(op: string, fn: () => T): Promise<T> {
@@ -113,12 +128,17 @@ export class Engine implements DbContext {
       this.#checkOpen(op)
       return await this.#als.run({ owner, depth: 0 }, fn)
     } finally {
-      this.#owner = undefined
-      this.#depth = 0
-      const waiters = this.#waiters
-      this.#waiters = []
-      for (const wake of waiters) wake()
+      this.#release()
     }
+  }
+
+  /** Frees the gate and wakes whoever waits for it. */
+  #release(): void {
+    this.#owner = undefined
+    this.#depth = 0
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const wake of waiters) wake()
   }
 
   /** See ParleyDatabase.transaction. */
@@ -154,6 +174,7 @@ export class Engine implements DbContext {
       this.#exec(`RELEASE ${name}`, 'transaction')
       return result
     } catch (err) {
+      this.#forget()
       this.#exec(`ROLLBACK TO ${name}`, 'transaction')
       this.#exec(`RELEASE ${name}`, 'transaction')
       throw err
@@ -198,6 +219,7 @@ export class Engine implements DbContext {
     await this.exclusive('close', async () => {
       this.#closed = true
       this.#stmts.clear()
+      this.#forget()
       try {
         this.#db.close()
       } catch (err) {
@@ -236,6 +258,7 @@ export class Engine implements DbContext {
   }
 
   #rollback(): void {
+    this.#forget()
     if (!this.#db.isTransaction) return
     try {
       this.#db.exec('ROLLBACK')

@@ -24,6 +24,7 @@ import type { DeliveryState } from '../network/outbox-types.js'
 import { blob, int, readPayload, sealPayload } from './context.js'
 import type { DbContext, Row, SealedTable } from './context.js'
 import type { LookupFn } from './keys.js'
+import { isUniqueViolation } from './sqlite.js'
 import { checkMessageId, checkPeerDid } from '../network/outbox.js'
 
 export type MessageDirection = 'in' | 'out'
@@ -126,6 +127,15 @@ export const HISTORY_TABLES: readonly SealedTable[] = [
 ]
 
 const COLUMNS = 'seq, ref, ts, state, sealed'
+/** The statements of this store, built once (a template built per call costs a new string, and its hash, every time). */
+const SQL = {
+  insert: `INSERT INTO ${TABLE} (ref, peer, ts, state, sealed) VALUES (?, ?, ?, ?, ?)`,
+  selectByRef: `SELECT ${COLUMNS} FROM ${TABLE} WHERE ref = ?`,
+  selectPage: `SELECT ${COLUMNS} FROM ${TABLE} WHERE peer = ? ORDER BY ts DESC, seq DESC LIMIT ?`,
+  selectPageBefore: `SELECT ${COLUMNS} FROM ${TABLE} WHERE peer = ? AND (ts < ? OR (ts = ? AND seq < ?)) ORDER BY ts DESC, seq DESC LIMIT ?`,
+  updateState: `UPDATE ${TABLE} SET state = ? WHERE ref = ?`,
+  deleteByRef: `DELETE FROM ${TABLE} WHERE ref = ?`,
+} as const
 
 export class SqliteMessageHistory implements MessageHistory {
   readonly #ctx: DbContext
@@ -152,11 +162,15 @@ export class SqliteMessageHistory implements MessageHistory {
       if (!Number.isSafeInteger(entry.timestamp) || entry.timestamp < 0) invalid(op, 'timestamp must be a non-negative integer (epoch ms)')
       checkState(op, entry.state)
       const key = refKey(this.#ctx.lookup, entry)
-      if (this.#ctx.stmt(`SELECT 1 FROM ${TABLE} WHERE ref = ?`).get(key) !== undefined) throw new ParleyError('STORE_EXISTS', `${op}: message stored already`)
       const sealed = sealPayload(this.#ctx, TABLE, [key], { i: entry.id, p: entry.peer, d: entry.direction, k: entry.kind, b: entry.body })
-      const result = this.#ctx
-        .stmt(`INSERT INTO ${TABLE} (ref, peer, ts, state, sealed) VALUES (?, ?, ?, ?, ?)`)
-        .run(key, peerKey(this.#ctx.lookup, entry.peer), entry.timestamp, entry.state, sealed)
+      let result
+      try {
+        result = this.#ctx.stmt(SQL.insert).run(key, peerKey(this.#ctx.lookup, entry.peer), entry.timestamp, entry.state, sealed)
+      } catch (err) {
+        // The ref column is UNIQUE: a message stored already is refused by the insert itself (no read first).
+        if (isUniqueViolation(err)) throw new ParleyError('STORE_EXISTS', `${op}: message stored already`, { cause: err })
+        throw err
+      }
       return {
         peer: entry.peer,
         direction: entry.direction,
@@ -174,7 +188,7 @@ export class SqliteMessageHistory implements MessageHistory {
     const op = 'MessageHistory.get'
     return this.#ctx.run(op, () => {
       checkRef(op, ref)
-      const row = this.#ctx.stmt(`SELECT ${COLUMNS} FROM ${TABLE} WHERE ref = ?`).get(refKey(this.#ctx.lookup, ref)) as Row | undefined
+      const row = this.#ctx.stmt(SQL.selectByRef).get(refKey(this.#ctx.lookup, ref)) as Row | undefined
       if (row === undefined) return undefined
       const entry = this.#entry(row, ref.peer)
       if (entry.id !== ref.id || entry.direction !== ref.direction) throw new ParleyError('STORE_CORRUPT', 'database: a message row answers for another message')
@@ -191,12 +205,12 @@ export class SqliteMessageHistory implements MessageHistory {
       const key = peerKey(this.#ctx.lookup, peer)
       let rows: Row[]
       if (opts.before === undefined) {
-        rows = this.#ctx.stmt(`SELECT ${COLUMNS} FROM ${TABLE} WHERE peer = ? ORDER BY ts DESC, seq DESC LIMIT ?`).all(key, limit) as Row[]
+        rows = this.#ctx.stmt(SQL.selectPage).all(key, limit) as Row[]
       } else {
         const { timestamp, seq } = opts.before
         if (!Number.isSafeInteger(timestamp) || !Number.isSafeInteger(seq)) invalid(op, 'before must be { timestamp, seq } of an entry')
         rows = this.#ctx
-          .stmt(`SELECT ${COLUMNS} FROM ${TABLE} WHERE peer = ? AND (ts < ? OR (ts = ? AND seq < ?)) ORDER BY ts DESC, seq DESC LIMIT ?`)
+          .stmt(SQL.selectPageBefore)
           .all(key, timestamp, timestamp, seq, limit) as Row[]
       }
       return rows.map((row) => this.#entry(row, peer))
@@ -208,7 +222,7 @@ export class SqliteMessageHistory implements MessageHistory {
     return this.#ctx.run(op, () => {
       checkRef(op, ref)
       checkState(op, state)
-      const changes = this.#ctx.stmt(`UPDATE ${TABLE} SET state = ? WHERE ref = ?`).run(state, refKey(this.#ctx.lookup, ref)).changes
+      const changes = this.#ctx.stmt(SQL.updateState).run(state, refKey(this.#ctx.lookup, ref)).changes
       if (Number(changes) === 0) throw new ParleyError('STORE_NOT_FOUND', `${op}: no such message`)
     })
   }
@@ -217,7 +231,7 @@ export class SqliteMessageHistory implements MessageHistory {
     const op = 'MessageHistory.delete'
     return this.#ctx.run(op, () => {
       checkRef(op, ref)
-      return Number(this.#ctx.stmt(`DELETE FROM ${TABLE} WHERE ref = ?`).run(refKey(this.#ctx.lookup, ref)).changes) > 0
+      return Number(this.#ctx.stmt(SQL.deleteByRef).run(refKey(this.#ctx.lookup, ref)).changes) > 0
     })
   }
 }

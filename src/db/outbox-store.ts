@@ -22,6 +22,7 @@ import type { DeliveryState, InboundDedupeStore, OutboxEntry, OutboxStore } from
 import { blob, int, readPayload, sealPayload } from './context.js'
 import type { DbContext, Row, SealedTable } from './context.js'
 import type { LookupFn } from './keys.js'
+import { isUniqueViolation } from './sqlite.js'
 
 const OUTBOX = 'outbox'
 const DEDUPE = 'dedupe'
@@ -63,6 +64,15 @@ export const OUTBOX_TABLES: readonly SealedTable[] = [
 ]
 
 const OUTBOX_COLUMNS = 'id, state, attempts, created_at, next_attempt_at, expires_at, sealed'
+/** The statements of this store, built once (a template built per call costs a new string, and its hash, every time). */
+const SQL = {
+  insertOutbox: `INSERT INTO ${OUTBOX} (id, recipient, state, attempts, created_at, next_attempt_at, expires_at, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  selectOutbox: `SELECT ${OUTBOX_COLUMNS} FROM ${OUTBOX} WHERE id = ?`,
+  deleteOutbox: `DELETE FROM ${OUTBOX} WHERE id = ?`,
+  selectDedupe: `SELECT expires_at FROM ${DEDUPE} WHERE key = ?`,
+  upsertDedupe: `INSERT INTO ${DEDUPE} (key, expires_at, sealed) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+  pruneDedupe: `DELETE FROM ${DEDUPE} WHERE expires_at <= ?`,
+} as const
 
 export class SqliteOutboxStore implements OutboxStore {
   readonly #ctx: DbContext
@@ -95,11 +105,16 @@ export class SqliteOutboxStore implements OutboxStore {
     return this.#ctx.run(op, () => {
       checkOutboxEntry(op, entry)
       const key = outboxId(this.#ctx.lookup, entry.id)
-      if (this.#ctx.stmt(`SELECT 1 FROM ${OUTBOX} WHERE id = ?`).get(key) !== undefined) throw new ParleyError('STORE_EXISTS', `${op}: message id taken`)
       const sealed = sealPayload(this.#ctx, OUTBOX, [key], { i: entry.id, t: entry.to, e: entry.envelope })
-      this.#ctx
-        .stmt(`INSERT INTO ${OUTBOX} (id, recipient, state, attempts, created_at, next_attempt_at, expires_at, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(key, outboxTo(this.#ctx.lookup, entry.to), entry.state, entry.attempts, entry.createdAt, entry.nextAttemptAt, entry.expiresAt, sealed)
+      try {
+        this.#ctx
+          .stmt(SQL.insertOutbox)
+          .run(key, outboxTo(this.#ctx.lookup, entry.to), entry.state, entry.attempts, entry.createdAt, entry.nextAttemptAt, entry.expiresAt, sealed)
+      } catch (err) {
+        // The id column is UNIQUE: a taken id is refused by the insert itself (no read first).
+        if (isUniqueViolation(err)) throw new ParleyError('STORE_EXISTS', `${op}: message id taken`, { cause: err })
+        throw err
+      }
     })
   }
 
@@ -107,7 +122,7 @@ export class SqliteOutboxStore implements OutboxStore {
     const op = 'OutboxStore.get'
     return this.#ctx.run(op, () => {
       checkMessageId(op, id)
-      const row = this.#ctx.stmt(`SELECT ${OUTBOX_COLUMNS} FROM ${OUTBOX} WHERE id = ?`).get(outboxId(this.#ctx.lookup, id)) as Row | undefined
+      const row = this.#ctx.stmt(SQL.selectOutbox).get(outboxId(this.#ctx.lookup, id)) as Row | undefined
       return row === undefined ? undefined : this.#entry(row, id)
     })
   }
@@ -147,7 +162,7 @@ export class SqliteOutboxStore implements OutboxStore {
     const op = 'OutboxStore.delete'
     return this.#ctx.run(op, () => {
       checkMessageId(op, id)
-      this.#ctx.stmt(`DELETE FROM ${OUTBOX} WHERE id = ?`).run(outboxId(this.#ctx.lookup, id))
+      this.#ctx.stmt(SQL.deleteOutbox).run(outboxId(this.#ctx.lookup, id))
     })
   }
 }
@@ -165,7 +180,7 @@ export class SqliteInboundDedupeStore implements InboundDedupeStore {
       checkPeerDid(op, from, 'from')
       checkMessageId(op, id)
       checkEpochMs(op, now, 'now')
-      const row = this.#ctx.stmt(`SELECT expires_at FROM ${DEDUPE} WHERE key = ?`).get(dedupeKey(this.#ctx.lookup, from, id)) as Row | undefined
+      const row = this.#ctx.stmt(SQL.selectDedupe).get(dedupeKey(this.#ctx.lookup, from, id)) as Row | undefined
       return row !== undefined && int(row['expires_at'], 'dedupe.expires_at') > now
     })
   }
@@ -179,7 +194,7 @@ export class SqliteInboundDedupeStore implements InboundDedupeStore {
       const key = dedupeKey(this.#ctx.lookup, from, id)
       const sealed = sealPayload(this.#ctx, DEDUPE, [key], { f: from, i: id })
       this.#ctx
-        .stmt(`INSERT INTO ${DEDUPE} (key, expires_at, sealed) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`)
+        .stmt(SQL.upsertDedupe)
         .run(key, expiresAt, sealed)
     })
   }
@@ -188,7 +203,7 @@ export class SqliteInboundDedupeStore implements InboundDedupeStore {
     const op = 'InboundDedupeStore.prune'
     return this.#ctx.run(op, () => {
       checkEpochMs(op, now, 'now')
-      return Number(this.#ctx.stmt(`DELETE FROM ${DEDUPE} WHERE expires_at <= ?`).run(now).changes)
+      return Number(this.#ctx.stmt(SQL.pruneDedupe).run(now).changes)
     })
   }
 }

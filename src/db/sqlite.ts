@@ -41,6 +41,8 @@ const SQLITE_CORRUPT = 11
 const SQLITE_FULL = 13
 const SQLITE_CANTOPEN = 14
 const SQLITE_NOTADB = 26
+/** Extended result code: an INSERT hit a UNIQUE constraint (sqlite.org/rescode.html#constraint_unique). */
+const SQLITE_CONSTRAINT_UNIQUE = 2067
 
 /**
  * Maps a failure inside a database operation to a ParleyError: busy and
@@ -56,6 +58,11 @@ export function storeError(err: unknown, what: string): ParleyError {
     return new ParleyError(code, message, { cause: err })
   }
   return new ParleyError('INTERNAL', `${what}: unexpected failure`, { cause: err })
+}
+
+/** True when `err` is SQLite refusing a row whose UNIQUE column value is taken (the store answers STORE_EXISTS). */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'ERR_SQLITE_ERROR' && (err as { errcode?: unknown }).errcode === SQLITE_CONSTRAINT_UNIQUE
 }
 
 const CODES = new Map<number, ErrorCode>([

@@ -79,7 +79,12 @@ export class Courier {
   #again = false
   #stopped = false
   #writes: Promise<void> = Promise.resolve()
+  /** Settles when the last put is written (or failed): the next may start. */
   #sends: Promise<void> = Promise.resolve()
+  /** Settles when the last put's entry is queued (or its put failed): entries are queued in put order. */
+  #queued: Promise<void> = Promise.resolve()
+  /** Puts written and not yet resolved (they count against maxPendingPerPeer). */
+  #storing = 0
 
   constructor(did: string, ctx: CourierContext) {
     this.did = did
@@ -95,20 +100,40 @@ export class Courier {
     this.#queue.push({ ...entry, state: 'queued' })
   }
 
-  /** Puts a new entry in the outbox (serially per peer, so the store's order is the call order) and queues it. */
+  /**
+   * Puts a new entry in the outbox and queues it. The puts of one peer are
+   * written one after another (the store's order is the call order): the
+   * next starts once this one is written (the store's `written`, else once
+   * it resolved), so several may join one commit; each entry is queued for
+   * the wire once its put resolved (durable), in the same order.
+   */
   send(entry: OutboxEntry): Promise<void> {
-    const done = this.#sends.then(async () => {
-      if (this.#stopped) throw new ParleyError('INVALID_ARGUMENT', 'msg: the service is stopped')
-      if (this.#queue.length >= this.#ctx.limits.maxPendingPerPeer) {
-        throw new ParleyError('LIMIT_EXCEEDED', `msg: ${this.#ctx.limits.maxPendingPerPeer} messages already pending for this peer`)
+    let written = (): void => undefined
+    const turn = new Promise<void>((resolve) => (written = resolve))
+    const stored = this.#sends.then(async () => {
+      try {
+        if (this.#stopped) throw new ParleyError('INVALID_ARGUMENT', 'msg: the service is stopped')
+        if (this.#queue.length + this.#storing >= this.#ctx.limits.maxPendingPerPeer) {
+          throw new ParleyError('LIMIT_EXCEEDED', `msg: ${this.#ctx.limits.maxPendingPerPeer} messages already pending for this peer`)
+        }
+        this.#storing++
+        try {
+          await this.#ctx.outbox.put(entry, written)
+        } finally {
+          this.#storing--
+        }
+      } finally {
+        written()
       }
-      await this.#ctx.outbox.put(entry)
+    })
+    this.#sends = turn
+    const done = Promise.all([this.#queued, stored]).then(() => {
       const held = { ...entry, envelope: entry.envelope.slice() }
       this.#queue.push(held)
       this.#ctx.emitDelivery(held, 'queued')
       this.wake()
     })
-    this.#sends = done.catch(() => undefined)
+    this.#queued = done.catch(() => undefined)
     return done
   }
 
@@ -142,6 +167,7 @@ export class Courier {
       link.stream.abort(new ParleyError('NETWORK_CLOSED', 'msg: the service stopped'))
     }
     await this.#sends
+    await this.#queued
     await this.#writes
   }
 

@@ -8,7 +8,16 @@
  * acked without calling deliver(); otherwise deliver() runs, serially per
  * peer DID across all its streams (so "seen, deliver, remember" is atomic
  * for one peer and its messages commit in order), and the ack goes out only
- * after it resolved and the id was remembered. A bad frame (too large,
+ * after it resolved and the id was remembered. The messages waiting
+ * together (up to commitBatchMax) are answered as one batch: with
+ * `commitBatch` (group commit) their deliveries and dedupe records commit
+ * together, and their answers go out after that commit, in one write.
+ *
+ *   reader: Message{1} Message{2} Message{3} → queue [1, 2, 3]
+ *   answerer: commitBatch(seen/deliver/remember 1, 2, 3) → COMMIT (fsync)
+ *             → Ack{1} Ack{2} Ack{3} (one write)
+ *
+ * A bad frame (too large,
  * malformed, not CBOR, not a Message) stops the reading; the messages read
  * before it are still answered, then an Error frame with the typed code goes
  * out and the stream is closed: nothing already sent is lost.
@@ -72,6 +81,7 @@ export interface ReceiverContext {
   gate: ConnectionGate
   dedupe: InboundDedupeStore
   deliver: MessagingServiceInit['deliver']
+  commitBatch: MessagingServiceInit['commitBatch']
   clock: () => number
   limits: MessagingLimits
   buckets: TokenBuckets
@@ -180,8 +190,7 @@ export class InboundStreams {
 
     let stoppedForRetry = false
     for (;;) {
-      const item = queue.shift()
-      if (item === undefined) {
+      if (queue.length === 0) {
         if (readerDone || stop.signal.aborted) break
         await new Promise<void>((resolve) => {
           wake = resolve
@@ -189,19 +198,25 @@ export class InboundStreams {
         wake = undefined
         continue
       }
-      const answer = await this.#answer(peer, item, stop.signal)
-      if (answer === undefined) break // stopped while throttled
-      held--
-      heldBytes -= item.bytes
+      const batch = await this.#take(peer, queue, stop.signal)
+      if (batch === undefined) break // stopped while throttled
+      const answers = await this.#serially(peer.did, () => this.#commitBatch(peer, batch))
+      const frames: Uint8Array[] = []
+      answers.forEach((answer, i) => {
+        const item = batch[i] as Held
+        held--
+        heldBytes -= item.bytes
+        frames.push(encodeMsgFrame(answer === 'ack' ? { type: 'ack', id: item.id } : { type: 'nack', id: item.id, reason: answer }))
+      })
       try {
-        const frame = answer === 'ack' ? { type: 'ack' as const, id: item.id } : { type: 'nack' as const, id: item.id, reason: answer }
-        await fs.write(encodeMsgFrame(frame))
+        await fs.writeMany(frames)
       } catch (err) {
         this.#ctx.emitError(wrapError(err, 'NETWORK_CLOSED', 'msg: could not write an answer'), peer.did)
         stop.abort()
         break
       }
-      if (answer === 'retry') {
+      if (answers.at(-1) === 'retry') {
+        // The later messages of the batch stay unanswered: the sender resends them, in order.
         stoppedForRetry = true
         break
       }
@@ -218,16 +233,54 @@ export class InboundStreams {
     await this.#closeGently(fs.stream)
   }
 
-  /** The answer to one message: dedupe, throttle, deliver serially per peer, remember. `undefined` when stopped. */
-  async #answer(peer: AuthenticatedPeer, item: Held, signal: AbortSignal): Promise<Answer | undefined> {
-    for (let wait = this.#ctx.buckets.take(peer.did); wait > 0; wait = this.#ctx.buckets.take(peer.did)) {
+  /**
+   * The next batch off `queue`: its first message once the peer's rate lets
+   * it through (throttled: waits), then the ones behind it while the rate
+   * lets them through at once, up to commitBatchMax. `undefined` when stopped.
+   */
+  async #take(peer: AuthenticatedPeer, queue: Held[], signal: AbortSignal): Promise<Held[] | undefined> {
+    const { buckets, limits } = this.#ctx
+    for (let wait = buckets.take(peer.did); wait > 0; wait = buckets.take(peer.did)) {
       try {
         await sleep(wait, undefined, { signal })
       } catch {
         return undefined
       }
     }
-    return this.#serially(peer.did, () => this.#commit(peer, toHex(item.id), item.envelope))
+    const batch = [queue.shift() as Held]
+    while (queue.length > 0 && batch.length < limits.commitBatchMax && buckets.take(peer.did) === 0) batch.push(queue.shift() as Held)
+    return batch
+  }
+
+  /**
+   * The answers to a batch, in order: each message as `#commit` answers it,
+   * all inside one `commitBatch` when there is one and the batch holds more
+   * than one message. A "retry" ends the batch
+   * (the messages after it get no answer); a batch that did not commit is
+   * one "retry" for its first message.
+   */
+  async #commitBatch(peer: AuthenticatedPeer, batch: readonly Held[]): Promise<Answer[]> {
+    const answers: Answer[] = []
+    const run = async (): Promise<void> => {
+      for (const item of batch) {
+        const answer = await this.#commit(peer, toHex(item.id), item.envelope)
+        answers.push(answer)
+        if (answer === 'retry') return
+      }
+    }
+    const { commitBatch } = this.#ctx
+    // One message commits by itself (its deliver() is all or nothing already): no batch around it.
+    if (commitBatch === undefined || batch.length === 1) {
+      await run()
+      return answers
+    }
+    try {
+      await commitBatch(run)
+    } catch (err) {
+      this.#ctx.emitError(new ParleyError('MSG_RETRY_LATER', 'msg: a batch of messages did not commit (retry)', { cause: err }), peer.did)
+      return ['retry']
+    }
+    return answers
   }
 
   async #commit(peer: AuthenticatedPeer, id: string, envelope: Uint8Array): Promise<Answer> {

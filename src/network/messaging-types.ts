@@ -11,6 +11,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import {
   MSG_ACK_TIMEOUT_MS,
   MSG_CLOSE_GRACE_MS,
+  MSG_COMMIT_BATCH_MAX,
   MSG_CONNECT_TIMEOUT_MS,
   MSG_DEDUPE_PRUNE_INTERVAL_MS,
   MSG_DEDUPE_TTL_MS,
@@ -79,6 +80,8 @@ export interface MessagingLimits {
   peerRateBurst: number
   /** MSG_CLOSE_GRACE_MS */
   closeGraceMs: number
+  /** MSG_COMMIT_BATCH_MAX: inbound messages of one peer delivered in one `commitBatch`. */
+  commitBatchMax: number
 }
 
 export const DEFAULT_MESSAGING_LIMITS: Readonly<MessagingLimits> = Object.freeze({
@@ -100,6 +103,7 @@ export const DEFAULT_MESSAGING_LIMITS: Readonly<MessagingLimits> = Object.freeze
   peerRatePerSecond: MSG_PEER_RATE_PER_SECOND,
   peerRateBurst: MSG_PEER_RATE_BURST,
   closeGraceMs: MSG_CLOSE_GRACE_MS,
+  commitBatchMax: MSG_COMMIT_BATCH_MAX,
 })
 
 /**
@@ -134,6 +138,18 @@ export interface MessagingServiceInit {
    * gives the message up), anything else nacked "retry" (resent later).
    */
   deliver: (from: AuthenticatedPeer, id: string, envelope: Uint8Array) => Promise<void>
+  /**
+   * Group commit: runs `fn` — the deliveries of up to `commitBatchMax`
+   * messages of one peer that wait together, each with its dedupe record —
+   * so that their store writes commit together (the agent: one storage
+   * transaction, one fsync), and resolves after that commit; their answers
+   * go out only then. Each deliver() inside must still be all or nothing by
+   * itself (the agent: a nested transaction), so one that fails takes none
+   * of the others with it. When `commitBatch` rejects, none of the batch
+   * counts as committed: its first message is nacked "retry" (the rest
+   * follow it). Without it, each message is delivered by itself.
+   */
+  commitBatch?: <T>(fn: () => Promise<T>) => Promise<T>
   /** Where `did` can be reached, when no authenticated connection to it is open (undefined: nowhere known now). */
   resolvePeer: (did: string) => PeerTarget | undefined | Promise<PeerTarget | undefined>
   /** Epoch milliseconds (default Date.now): the outbox and dedupe timestamps. */

@@ -106,6 +106,7 @@ class Messaging implements MessagingService {
       gate: this.#init.gate,
       dedupe: this.#init.dedupe,
       deliver: this.#init.deliver,
+      commitBatch: this.#init.commitBatch,
       clock: this.#clock,
       limits: this.#limits,
       buckets: new TokenBuckets({ ratePerSecond: this.#limits.peerRatePerSecond, burst: this.#limits.peerRateBurst, maxKeys: MSG_RATE_MAX_PEERS }),

@@ -27,8 +27,14 @@ export interface OutboxEntry {
 }
 
 export interface OutboxStore {
-  /** Adds a new entry (state 'queued'). STORE_EXISTS when the id is taken. Durable when it resolves. */
-  put(entry: OutboxEntry): Promise<void>
+  /**
+   * Adds a new entry (state 'queued'). STORE_EXISTS when the id is taken.
+   * Durable when it resolves. A store whose write is committed later than it
+   * is made (the agent's, inside the sender's transaction) calls `written`
+   * once the entry has its place in the put order: the caller may then
+   * start the next put, which may join the same commit.
+   */
+  put(entry: OutboxEntry, written?: () => void): Promise<void>
   get(id: string): Promise<OutboxEntry | undefined>
   /**
    * Entries not yet delivered or failed, for `to` (or all recipients), in the

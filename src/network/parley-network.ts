@@ -29,7 +29,7 @@ import { createAuthService } from './gate.js'
 import type { AuthService, AuthServiceOptions, AuthenticatedEvent, RefusedEvent } from './gate.js'
 import type { KelSource, PresentationProvider } from './auth.js'
 import { createMessagingService } from './messaging.js'
-import type { MessagingLimits, MessagingService, PeerTarget } from './messaging-types.js'
+import type { MessagingLimits, MessagingService, MessagingServiceInit, PeerTarget } from './messaging-types.js'
 import { createParleyNode } from './node.js'
 import type { ParleyNode, ParleyNodeOptions } from './node.js'
 import { MemoryInboundDedupeStore, MemoryOutboxStore } from './outbox.js'
@@ -56,6 +56,8 @@ export interface ParleyNetworkOptions {
   dedupe?: InboundDedupeStore
   /** Called with each inbound envelope; resolve after committing it (the ack follows). */
   deliver: (from: AuthenticatedPeer, id: string, envelope: Uint8Array) => Promise<void>
+  /** Group commit of the inbound messages that wait together (MessagingServiceInit.commitBatch). */
+  commitBatch?: MessagingServiceInit['commitBatch']
   messagingLimits?: Partial<MessagingLimits>
   auth?: Pick<AuthServiceOptions, 'handshakeTimeoutMs' | 'limits' | 'group' | 'clock'>
   /** File transfer: the sender's transfer store and limits (default: in memory). */
@@ -138,6 +140,7 @@ export async function createParleyNetwork(options: ParleyNetworkOptions): Promis
       outbox: options.outbox ?? new MemoryOutboxStore(),
       dedupe: options.dedupe ?? new MemoryInboundDedupeStore(),
       deliver: options.deliver,
+      ...(options.commitBatch === undefined ? {} : { commitBatch: options.commitBatch }),
       resolvePeer,
       ...(options.messagingLimits === undefined ? {} : { limits: options.messagingLimits }),
     })

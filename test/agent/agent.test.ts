@@ -2,7 +2,8 @@
  * The agent end to end, in one process: two homes on disk, real libp2p
  * nodes on 127.0.0.1, the encrypted store, authentication, PQXDH and the
  * ratchet. Alice invites Bob with a compact invite; they chat both ways;
- * Alice rotates her keys and they keep talking.
+ * Alice rotates her keys and they keep talking; a burst of sends made at
+ * once (committed together on both sides) arrives once each, in order.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -104,6 +105,28 @@ test('compact invite, authentication, chat both ways, key rotation, history', as
   const status = await alice.status()
   assert.equal(status.did, alice.did)
   assert.ok(status.sessions >= 1)
+
+  // A burst: sends made together commit together (group commit), and so do the messages waiting
+  // together at Bob's; each arrives once, in order, and both histories hold them in that order.
+  const texts = Array.from({ length: 30 }, (_, i) => `burst ${i}`)
+  const got: string[] = []
+  const arrived = new Promise<void>((resolve) => {
+    const off = bob.on('message', (m) => {
+      if (m.direction !== 'in' || m.text?.startsWith('burst ') !== true) return
+      got.push(m.text)
+      if (got.length === texts.length) {
+        off()
+        resolve()
+      }
+    })
+  })
+  const results = await Promise.all(texts.map((text) => alice.send(bob.did, text)))
+  await arrived
+  assert.deepEqual(got, texts)
+  assert.equal(new Set(results.map((r) => r.id)).size, texts.length)
+  const burst = (m: HistoryMessage): boolean => m.text?.startsWith('burst ') === true
+  assert.deepEqual((await alice.history({ peer: bob.did })).filter(burst).map((m) => m.text), texts)
+  assert.deepEqual((await bob.history({ peer: alice.did })).filter(burst).map((m) => m.text), texts)
 })
 
 test('introductions: Alice introduces Bob and Carol, who then talk with no out-of-band step', async (t) => {

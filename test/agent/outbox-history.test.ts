@@ -73,6 +73,34 @@ test('a staged put: written inside the transaction with its history entry, resol
   assert.equal(new TextDecoder().decode(h?.body), 'message 1')
 })
 
+test('group commit: staged puts say when they are written, so the next can join the same transaction; all resolve after the release', async (t) => {
+  const { db, reopen } = await storage(t)
+  const outbox = new HistoryOutbox(db)
+  const staged = [11, 12, 13].map((n) => outbox.stage(entry(n).envelope, record(n)))
+  const puts: Promise<void>[] = []
+  const order: string[] = []
+  await db.transaction(async () => {
+    for (const n of [11, 12, 13]) {
+      // As the transport does: the next put starts once the one before is written.
+      await new Promise<void>((written) => {
+        puts.push(outbox.put(entry(n), () => {
+          order.push(`written ${n}`)
+          written()
+        }))
+      })
+    }
+  })
+  let resolved = 0
+  for (const p of puts) void p.then(() => resolved++)
+  await tick()
+  assert.equal(resolved, 0, 'none resolves before the release')
+  for (const one of staged) one.release()
+  await Promise.all(puts)
+  assert.deepEqual(order, ['written 11', 'written 12', 'written 13'])
+  const again = await reopen()
+  assert.deepEqual((await again.outbox.pending()).map((e) => e.id), [msgId(11), msgId(12), msgId(13)])
+})
+
 test('an aborted staged put leaves neither the outbox entry nor the history entry, and rejects', async (t) => {
   const { db } = await storage(t)
   const outbox = new HistoryOutbox(db)

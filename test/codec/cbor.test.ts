@@ -6,6 +6,7 @@ import type { CborValue } from '../../src/codec/index.js'
 import { CODEC_MAX_DEPTH, CODEC_MAX_INPUT_BYTES, CODEC_MAX_ITEMS } from '../../src/constants.js'
 import { isParleyError } from '../../src/errors.js'
 import type { ErrorCode } from '../../src/errors.js'
+import { cborValues } from '../helpers/cbor-values.js'
 
 function throwsCode(fn: () => unknown, code: ErrorCode): void {
   assert.throws(fn, (err: unknown) => {
@@ -90,19 +91,7 @@ test('encode sorts map keys bytewise on their encodings (RFC 8949 §4.2.1)', () 
 // Properties
 // ---------------------------------------------------------------------------
 
-const { value: cborValue } = fc.letrec<{ value: CborValue }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', maxDepth: 5 },
-    fc.constant(null),
-    fc.boolean(),
-    fc.maxSafeInteger(),
-    fc.integer({ min: -70000, max: 70000 }),
-    fc.string({ unit: 'binary', maxLength: 40 }),
-    fc.uint8Array({ maxLength: 300 }),
-    fc.array(tie('value'), { maxLength: 6 }),
-    fc.dictionary(fc.string({ unit: 'binary', maxLength: 8 }), tie('value'), { maxKeys: 6, noNullPrototype: true }),
-  ),
-}))
+const cborValue = cborValues()
 
 test('property: decode(encode(v)) deep-equals v', () => {
   fc.assert(

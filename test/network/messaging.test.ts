@@ -19,7 +19,7 @@ import type { ErrorCode } from '../../src/errors.js'
 import { encodeFrameLength, frameStream } from '../../src/network/frames.js'
 import type { FrameStream } from '../../src/network/frames.js'
 import { createMessagingService } from '../../src/network/messaging.js'
-import type { DeliveryEvent, MessagingErrorEvent, MessagingLimits, MessagingService } from '../../src/network/messaging.js'
+import type { DeliveryEvent, MessagingErrorEvent, MessagingLimits, MessagingService, MessagingServiceInit } from '../../src/network/messaging.js'
 import { decodeMsgFrame, encodeMsgFrame } from '../../src/network/messaging-wire.js'
 import type { MsgFrame } from '../../src/network/messaging-wire.js'
 import { MemoryInboundDedupeStore, MemoryOutboxStore } from '../../src/network/outbox.js'
@@ -83,6 +83,7 @@ async function party(
     keepDelivered?: boolean
     outbox?: MemoryOutboxStore
     dedupe?: MemoryInboundDedupeStore
+    commitBatch?: MessagingServiceInit['commitBatch']
   } = {},
 ): Promise<Party> {
   const node = await createMsgNode({ start: opts.startNode ?? true })
@@ -115,6 +116,7 @@ async function party(
       },
       limits: { ...FAST, ...opts.limits },
       ...(opts.keepDelivered === true ? { keepDelivered: true } : {}),
+      ...(opts.commitBatch === undefined ? {} : { commitBatch: opts.commitBatch }),
     })
     service.addEventListener('delivery', (e) => p.events.push(e))
     service.addEventListener('error', (e) => p.errors.push(e))
@@ -395,6 +397,65 @@ test('a burst of 200 messages arrives in send order, each queued → sent → de
   assert.deepEqual(b.delivered.map((d) => d.id), ids)
   b.delivered.forEach((d, i) => assert.deepEqual(d.envelope, bytes(i, 100 + i)))
   for (const id of ids) assert.deepEqual(statesOf(a, id), ['queued', 'sent', 'delivered'])
+})
+
+test('group commit: the messages waiting together commit in one batch, acked after it; a batch that fails commits none of them, and each is delivered once, in order', async (t) => {
+  const world = newWorld()
+  const a = await party(t, world)
+  // B's store, transactional: what a batch delivers and remembers counts only once the batch commits.
+  const committed: string[] = []
+  const remembered = new MemoryInboundDedupeStore()
+  let open: { delivered: string[]; remembered: [string, string, number][] } | undefined
+  const dedupe = {
+    seen: async (from: string, id: string, now: number) => (await remembered.seen(from, id, now)) || (open?.remembered.some(([f, i]) => f === from && i === id) ?? false),
+    remember: async (from: string, id: string, expiresAt: number) => {
+      if (open !== undefined) open.remembered.push([from, id, expiresAt])
+      else await remembered.remember(from, id, expiresAt)
+    },
+    prune: (now: number) => remembered.prune(now),
+  }
+  const batches: string[][] = []
+  let failNext = false
+  const b = await party(t, world, {
+    dedupe: dedupe as unknown as MemoryInboundDedupeStore,
+    commitBatch: async <T>(fn: () => Promise<T>): Promise<T> => {
+      open = { delivered: [], remembered: [] }
+      const batch = open
+      try {
+        const result = await fn()
+        assert.ok(batch.delivered.every((id) => !isDone(a, id)), 'no message of the batch is acked before its commit')
+        if (failNext) {
+          failNext = false
+          throw new Error('the commit failed')
+        }
+        batches.push(batch.delivered)
+        committed.push(...batch.delivered)
+        for (const [f, i, e] of batch.remembered) await remembered.remember(f, i, e)
+        return result
+      } finally {
+        open = undefined
+      }
+    },
+  })
+  let release = (): void => undefined
+  const held = new Promise<void>((resolve) => (release = resolve))
+  b.onDeliver = async (_from, id) => {
+    if (committed.length === 0 && open === undefined) await held // the first message, alone: the rest pile up behind it
+    if (open !== undefined) open.delivered.push(id)
+    else committed.push(id)
+  }
+  const ids: string[] = []
+  ids.push(await a.service.send(b.did, bytes(0)))
+  await waitFor(() => a.events.some((e) => e.state === 'sent'), 10_000, 'the first message on the wire')
+  for (let i = 1; i < 20; i++) ids.push(await a.service.send(b.did, bytes(i)))
+  failNext = true
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  release()
+  await waitFor(() => ids.every((id) => isDone(a, id)), 20_000, 'every message')
+  assert.deepEqual(committed, ids, 'each message committed once, in send order')
+  assert.ok(batches.some((batch) => batch.length > 1), `several messages in one commit (${batches.map((x) => x.length).join(', ')})`)
+  assert.ok(errorCodes(b, 'inbound').includes('MSG_RETRY_LATER'), 'the failed batch was answered "retry"')
+  for (const id of ids) assert.equal(statesOf(a, id).at(-1), 'delivered')
 })
 
 test('expiry: a message not acked before expiresAt fails (MSG_EXPIRED)', async (t) => {
