@@ -750,10 +750,11 @@ class ParleyAgent implements Agent {
     const peers = opts.peer === undefined ? (await db.contacts.list()).map((c) => c.did) : [(await this.#resolveContact(opts.peer)).did]
     const out: HistoryMessage[] = []
     for (const peer of peers) {
-      const entries = await db.history.list(peer, { ...(opts.limit === undefined ? {} : { limit: opts.limit }) })
+      // `before` goes to the store as a cursor (nothing at that instant or later: the lowest seq there is), so a page is full
+      const before = opts.before === undefined ? {} : { before: { timestamp: opts.before.getTime(), seq: Number.MIN_SAFE_INTEGER } }
+      const entries = await db.history.list(peer, { ...before, ...(opts.limit === undefined ? {} : { limit: opts.limit }) })
       // The store pages newest first: reversed, equal times keep the order they happened in through the stable sort below.
       for (const e of entries.reverse()) {
-        if (opts.before !== undefined && e.timestamp >= opts.before.getTime()) continue
         const base = { id: e.id, peer: e.peer, direction: e.direction, from: e.direction === 'in' ? e.peer : this.did, at: new Date(e.timestamp) }
         const state = e.state === 'received' || e.state === 'read' ? undefined : e.state
         out.push({ ...base, ...(e.kind === 'text' ? { text: new TextDecoder().decode(e.body) } : { file: decodeFileBody(e.body) }), ...(state === undefined ? {} : { state }) })

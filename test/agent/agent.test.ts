@@ -127,6 +127,13 @@ test('compact invite, authentication, chat both ways, key rotation, history', as
   const burst = (m: HistoryMessage): boolean => m.text?.startsWith('burst ') === true
   assert.deepEqual((await alice.history({ peer: bob.did })).filter(burst).map((m) => m.text), texts)
   assert.deepEqual((await bob.history({ peer: alice.did })).filter(burst).map((m) => m.text), texts)
+
+  // Paging back: `before` is a cursor into the store, so a page is full whatever shares the newest instant.
+  const all = await alice.history({ peer: bob.did })
+  const cut = all.at(-1)!.at
+  const expected = all.filter((m) => m.at < cut).slice(-5)
+  assert.equal(expected.length, 5)
+  assert.deepEqual((await alice.history({ peer: bob.did, before: cut, limit: 5 })).map((m) => m.id), expected.map((m) => m.id))
 })
 
 test('introductions: Alice introduces Bob and Carol, who then talk with no out-of-band step', async (t) => {
