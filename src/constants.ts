@@ -173,6 +173,8 @@ export const CODEC_MAX_INPUT_BYTES = 1024 * 1024
 export const CODEC_MAX_DEPTH = 16
 /** Most items in one array or entries in one map. */
 export const CODEC_MAX_ITEMS = 4096
+/** Map keys whose encoding the CBOR encoder keeps (Parley's structures use a few hundred short constant keys; the first this many are kept). */
+export const CODEC_KEY_CACHE_ENTRIES = 256
 /** Longest `kind` of a versioned envelope, in bytes (kinds are short ASCII names like `parley/kel-event`). */
 export const CODEC_MAX_KIND_LENGTH = 64
 /** Highest envelope version number accepted (versions are small counters, starting at 1). */
@@ -721,8 +723,6 @@ export const DB_CONTACT_CACHE_ENTRIES = 256
 export const DB_ACTIVE_SESSION_CACHE_ENTRIES = 1024
 /** Session records the session store keeps decrypted (written through; each is one ratchet state, a few KiB). */
 export const DB_SESSION_CACHE_ENTRIES = 64
-/** Map keys whose encoding the database's CBOR writer keeps (row payloads use a dozen one- or two-letter keys). */
-export const DB_CBOR_KEY_CACHE_ENTRIES = 256
 /**
  * How long the agent's outbox keeps acks (deleted entries, history 'delivered') in memory for the
  * next send's commit to carry, before it commits them by themselves (ms). Losing them costs a

@@ -1,5 +1,7 @@
 /**
- * The one wire codec of Parley: deterministic CBOR (RFC 8949) over cborg.
+ * The one wire codec of Parley: deterministic CBOR (RFC 8949). `encode`
+ * writes it directly (writer.ts); `decode` reads through StrictTokenizer
+ * over cborg.
  *
  * `encode` writes the core deterministic encoding of RFC 8949 §4.2.1: shortest
  * heads (§4.2.1, "preferred serialization" §4.1), definite lengths only, map
@@ -18,11 +20,12 @@
  * seconds or an enum, and floats have several encodings of one value), no
  * tags, no undefined, no bigints.
  */
-import { decodeFirst, encode as cborgEncode, rfc8949EncodeOptions } from 'cborg'
+import { decodeFirst } from 'cborg'
 import type { DecodeOptions } from 'cborg'
 import { CODEC_MAX_DEPTH, CODEC_MAX_INPUT_BYTES, CODEC_MAX_ITEMS } from '../constants.js'
 import { ParleyError, wrapError } from '../errors.js'
 import { StrictTokenizer } from './tokenizer.js'
+import { writeCbor } from './writer.js'
 
 /** Every value the codec carries. Maps are plain objects with text keys. */
 export type CborValue = null | boolean | number | string | Uint8Array | CborValue[] | { [key: string]: CborValue }
@@ -83,25 +86,13 @@ export function resolveLimits(limits: Partial<DecodeLimits> | undefined): Decode
  * objects, arrays and Uint8Array); sparse arrays; objects with symbol keys;
  * values over the limits (the defaults, unless raised), so that everything
  * encoded with the default limits decodes with them. The result is a fresh
- * `Uint8Array` (never a pooled Node Buffer).
+ * `Uint8Array`. Each property is read once.
  *
  * @example
  * encode({ b: [2, 3], a: 1 }) // a2 61 61 01 61 62 82 02 03
  */
 export function encode(value: CborValue, limits?: Partial<DecodeLimits>): Uint8Array {
-  const lim = resolveLimits(limits)
-  let out: Uint8Array
-  try {
-    const normalised = normalise(value, 0, lim, { bytes: 0 })
-    out = cborgEncode(normalised, rfc8949EncodeOptions)
-  } catch (err) {
-    throw wrapError(err, 'ENCODE_FAILED', 'cbor: cannot encode value')
-  }
-  if (out.length > lim.maxBytes) {
-    throw new ParleyError('ENCODE_FAILED', `cbor: encoding larger than ${lim.maxBytes} bytes`)
-  }
-  // cborg allocates with Buffer.allocUnsafe: copy out of Node's shared pool
-  return new Uint8Array(out)
+  return writeCbor(value, resolveLimits(limits))
 }
 
 /**
@@ -137,58 +128,3 @@ export function decode(bytes: Uint8Array, limits?: Partial<DecodeLimits>): CborV
   return value as CborValue
 }
 
-/**
- * Checks `value` against the data model and the limits, and returns a copy
- * for cborg (maps as `Map`, bytes as plain views): what cborg encodes is
- * exactly what was checked, even if a getter would answer differently twice.
- */
-function normalise(value: unknown, depth: number, lim: DecodeLimits, budget: { bytes: number }): unknown {
-  // a lower bound on the encoded size, to refuse a huge value before encoding it
-  budget.bytes += 1
-  if (budget.bytes > lim.maxBytes) throw new ParleyError('ENCODE_FAILED', `cbor: encoding larger than ${lim.maxBytes} bytes`)
-  if (value === null || value === true || value === false) return value
-  switch (typeof value) {
-    case 'number':
-      if (!Number.isSafeInteger(value)) {
-        throw new ParleyError('ENCODE_FAILED', 'cbor: numbers must be safe integers (floats are not supported)')
-      }
-      return value === 0 ? 0 : value
-    case 'string':
-      if (!value.isWellFormed()) throw new ParleyError('ENCODE_FAILED', 'cbor: string has a lone surrogate')
-      budget.bytes += value.length
-      return value
-    case 'object':
-      break
-    default:
-      throw new ParleyError('ENCODE_FAILED', `cbor: cannot encode a value of type ${typeof value}`)
-  }
-  if (value instanceof Uint8Array) {
-    budget.bytes += value.length
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-  }
-  if (depth + 1 > lim.maxDepth) throw new ParleyError('ENCODE_FAILED', `cbor: nesting deeper than ${lim.maxDepth}`)
-  if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) throw new ParleyError('ENCODE_FAILED', 'cbor: not a plain array')
-    if (value.length > lim.maxItems) throw new ParleyError('ENCODE_FAILED', `cbor: more than ${lim.maxItems} items`)
-    const out: unknown[] = []
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) throw new ParleyError('ENCODE_FAILED', 'cbor: sparse array')
-      out.push(normalise(value[i], depth + 1, lim, budget))
-    }
-    return out
-  }
-  const proto: unknown = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) {
-    throw new ParleyError('ENCODE_FAILED', 'cbor: only plain objects, arrays and Uint8Array can be encoded')
-  }
-  if (Object.getOwnPropertySymbols(value).length > 0) throw new ParleyError('ENCODE_FAILED', 'cbor: symbol keys')
-  const keys = Object.keys(value)
-  if (keys.length > lim.maxItems) throw new ParleyError('ENCODE_FAILED', `cbor: more than ${lim.maxItems} entries`)
-  const out = new Map<string, unknown>()
-  for (const key of keys) {
-    if (!key.isWellFormed()) throw new ParleyError('ENCODE_FAILED', 'cbor: map key has a lone surrogate')
-    budget.bytes += 1 + key.length
-    out.set(key, normalise((value as Record<string, unknown>)[key], depth + 1, lim, budget))
-  }
-  return out
-}

@@ -14,7 +14,7 @@ import { ParleyError } from '../errors.js'
 import { asMap, decode } from '../codec/index.js'
 import type { CborMap, CborValue } from '../codec/index.js'
 import type { KeyValue, LookupFn } from './keys.js'
-import { encodeRowCbor } from './row-cbor.js'
+import { encode } from '../codec/index.js'
 
 export interface DbContext {
   /**
@@ -61,7 +61,7 @@ export interface SealedTable {
 
 /** Encodes a row payload (deterministic CBOR, at most DB_ROW_MAX_BYTES). */
 export function encodePayload(body: { [key: string]: CborValue }): Uint8Array {
-  return encodeRowCbor(body, { maxBytes: DB_ROW_MAX_BYTES })
+  return encode(body, { maxBytes: DB_ROW_MAX_BYTES })
 }
 
 /** Decodes a row payload; anything malformed is STORE_CORRUPT (it authenticated, so it is a bug or a foreign file). */

@@ -23,7 +23,7 @@ import { ParleyError } from '../errors.js'
 import { DB_LOOKUP_CACHE_ENTRIES, LABELS, XCHACHA20_KEY_LENGTH } from '../constants.js'
 import { toHex } from '../codec/index.js'
 import type { CborValue } from '../codec/index.js'
-import { encodeRowCbor } from './row-cbor.js'
+import { encode } from '../codec/index.js'
 
 /** What a key column may hold: text, an integer, bytes, or null. */
 export type KeyValue = string | number | Uint8Array | null
@@ -96,7 +96,7 @@ export class DbKeys {
     const map = byDomain === undefined ? undefined : single ? byDomain.text : byDomain.other
     const cached = cacheKey === undefined ? undefined : map?.get(cacheKey)
     if (cached !== undefined) return cached.slice()
-    const mac = this.#suite.hmac(this.#index, encodeRowCbor([domain, ...parts]))
+    const mac = this.#suite.hmac(this.#index, encode([domain, ...parts]))
     if (cacheKey !== undefined) {
       if (this.#lookupCount >= DB_LOOKUP_CACHE_ENTRIES) this.#forgetLookups()
       if (byDomain === undefined || !this.#lookups.has(domain)) this.#lookups.set(domain, (byDomain = { text: new Map(), other: new Map() }))
@@ -127,7 +127,7 @@ export class DbKeys {
  * [LABELS.dbRow, table, [...key], version].
  */
 export function rowAd(table: string, key: readonly KeyValue[], version: number): Uint8Array {
-  return encodeRowCbor([LABELS.dbRow, table, [...key], version])
+  return encode([LABELS.dbRow, table, [...key], version])
 }
 
 /**

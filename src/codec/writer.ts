@@ -1,31 +1,32 @@
 /**
- * Deterministic CBOR (RFC 8949 §4.2.1), written directly, for what the
- * database builds for every row it reads or writes: the sealed payloads and
- * the rows' associated data. The bytes are exactly those of the codec's
- * `encode` (src/codec/cbor.ts), which stays the one definition (its strict
- * `decode` reads the payloads back; test/db/row-cbor.test.ts checks the two
- * agree on generated values); this writer only skips the general encoder's
- * intermediate tokens, which cost more than the row's own encryption.
- *
- * The data model is the codec's: null, booleans, safe integers, well-formed
- * text, byte strings, arrays and plain objects with text keys (sorted by
- * their encodings, §4.2.1). Anything else is ENCODE_FAILED, as there.
+ * The encoder of the codec (cbor.ts `encode`): the core deterministic
+ * encoding of RFC 8949 §4.2.1 written straight into one growing buffer —
+ * shortest heads, definite lengths, map keys sorted bytewise on their
+ * encodings — with the data model and the limits checked as it goes
+ * (ENCODE_FAILED: a value outside the model, nesting, items, and the size,
+ * before the buffer grows past it). cborg's RFC 8949 encoder, which the
+ * codec used before, is the oracle it is tested against
+ * (test/codec/writer.test.ts): the same bytes on generated values.
  */
-import { DB_CBOR_KEY_CACHE_ENTRIES } from '../constants.js'
+import { CODEC_KEY_CACHE_ENTRIES } from '../constants.js'
 import { ParleyError } from '../errors.js'
-import { resolveLimits } from '../codec/index.js'
-import type { CborValue, DecodeLimits } from '../codec/index.js'
-import { MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGINT, MAJOR_TEXT, MAJOR_UINT } from '../codec/tokenizer.js'
+import type { CborValue, DecodeLimits } from './cbor.js'
+import { MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGINT, MAJOR_TEXT, MAJOR_UINT } from './tokenizer.js'
 
 const FALSE = 0xf4
 const TRUE = 0xf5
 const NULL = 0xf6
 const UTF8 = new TextEncoder()
 
-/** The encoding, written into one buffer that grows as needed. */
+/** The encoding, written into one buffer that grows as needed, never past `maxBytes` (ENCODE_FAILED first). */
 class Writer {
   #buf = new Uint8Array(256)
   #at = 0
+  readonly #maxBytes: number
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes
+  }
 
   get length(): number {
     return this.#at
@@ -33,6 +34,7 @@ class Writer {
 
   #room(n: number): void {
     if (this.#at + n <= this.#buf.length) return
+    if (this.#at + n > this.#maxBytes + 9) fail(`encoding larger than ${this.#maxBytes} bytes`)
     const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + n))
     bigger.set(this.#buf.subarray(0, this.#at))
     this.#buf = bigger
@@ -80,16 +82,16 @@ class Writer {
   }
 }
 
-/** Encoded map keys, by key (payload keys are a handful of short constants): the first DB_CBOR_KEY_CACHE_ENTRIES seen. */
+/** Encoded map keys, by key (the keys of Parley's structures are a few hundred short constants): the first CODEC_KEY_CACHE_ENTRIES seen. */
 const KEYS = new Map<string, Uint8Array>()
 
 function keyBytes(k: string): Uint8Array {
   let bytes = KEYS.get(k)
   if (bytes === undefined) {
-    const w = new Writer()
+    const w = new Writer(Number.MAX_SAFE_INTEGER)
     text(w, k)
     bytes = w.bytes()
-    if (KEYS.size < DB_CBOR_KEY_CACHE_ENTRIES) KEYS.set(k, bytes)
+    if (KEYS.size < CODEC_KEY_CACHE_ENTRIES) KEYS.set(k, bytes)
   }
   return bytes
 }
@@ -152,14 +154,9 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length
 }
 
-/**
- * The deterministic CBOR of `v` (the bytes `encode(v, limits)` gives);
- * ENCODE_FAILED where `encode` refuses: a value outside the data model, or
- * over the limits (the codec's defaults, unless given).
- */
-export function encodeRowCbor(v: CborValue, limits?: Partial<DecodeLimits>): Uint8Array {
-  const lim = resolveLimits(limits)
-  const w = new Writer()
+/** The deterministic CBOR of `v` within `lim`; ENCODE_FAILED otherwise. */
+export function writeCbor(v: CborValue, lim: DecodeLimits): Uint8Array {
+  const w = new Writer(lim.maxBytes)
   value(w, v, 0, lim)
   if (w.length > lim.maxBytes) fail(`encoding larger than ${lim.maxBytes} bytes`)
   return w.bytes()
