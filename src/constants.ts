@@ -175,6 +175,8 @@ export const CODEC_MAX_DEPTH = 16
 export const CODEC_MAX_ITEMS = 4096
 /** Map keys whose encoding the CBOR encoder keeps (Parley's structures use a few hundred short constant keys; the first this many are kept). */
 export const CODEC_KEY_CACHE_ENTRIES = 256
+/** Longest map key (UTF-16 units) the encoder keeps: the structures' keys are short names; anything longer is encoded each time. */
+export const CODEC_KEY_CACHE_MAX_LENGTH = 64
 /** Longest `kind` of a versioned envelope, in bytes (kinds are short ASCII names like `parley/kel-event`). */
 export const CODEC_MAX_KIND_LENGTH = 64
 /** Highest envelope version number accepted (versions are small counters, starting at 1). */

@@ -561,7 +561,7 @@ class ParleyAgent implements Agent {
   }
 
   async acceptInvite(invite: string): Promise<Contact> {
-    const net = this.#requireNet()
+    this.#requireNet()
     const text = invite.trim()
     let peer: AuthenticatedPeer | undefined
     let started

@@ -29,11 +29,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import {
-  CONTACT_ALIAS_MAX_LENGTH,
   CONTACT_CREDENTIAL_TYPE_MAX_BYTES,
   CONTACT_MAX_CREDENTIAL_TYPES,
   CONTACTS_MAX,
-  HISTORY_BODY_MAX_BYTES,
   HISTORY_PAGE_DEFAULT,
   HISTORY_PAGE_MAX,
   KEL_MAX_BYTES,
@@ -41,9 +39,9 @@ import {
 import type { Suite } from '../crypto/index.js'
 import { utf8Length } from '../codec/index.js'
 import { ParleyError } from '../errors.js'
-import { checkHistoryRef as checkRef, checkHistoryState as checkState, compareContacts, normalizeAlias } from '../db/index.js'
-import type { Contact, ContactInput, ContactStore, HistoryCursor, HistoryEntry, HistoryInput, HistoryState, MessageHistory, MessageKind, MessageRef } from '../db/index.js'
-import { checkMessageId, checkPeerDid, MemoryInboundDedupeStore, MemoryOutboxStore } from '../network/outbox.js'
+import { checkHistoryInput, checkHistoryRef as checkRef, checkHistoryState as checkState, compareContacts, normalizeAlias, storedHistoryEntry } from '../db/index.js'
+import type { Contact, ContactInput, ContactStore, HistoryCursor, HistoryEntry, HistoryInput, HistoryState, MessageHistory, MessageRef } from '../db/index.js'
+import { checkPeerDid, MemoryInboundDedupeStore, MemoryOutboxStore } from '../network/outbox.js'
 import type { InboundDedupeStore, OutboxStore } from '../network/outbox-types.js'
 import { MemoryInviteStore } from '../session/invite-store.js'
 import type { InviteStore } from '../session/invite-store.js'
@@ -230,8 +228,6 @@ export class MemoryContactStore implements ContactStore {
   }
 }
 
-const KINDS: readonly MessageKind[] = ['text', 'file']
-
 
 /** Ids have a fixed length and directions are fixed words, so the key is unambiguous whatever the peer holds. */
 const refKey = (r: MessageRef): string => `${r.direction}\n${r.id}\n${r.peer}`
@@ -250,23 +246,10 @@ export class MemoryMessageHistory implements MessageHistory {
 
   async append(entry: HistoryInput): Promise<HistoryEntry> {
     const op = 'MessageHistory.append'
-    checkRef(op, entry)
-    if (!KINDS.includes(entry.kind)) invalid(op, "kind must be 'text' or 'file'")
-    if (!(entry.body instanceof Uint8Array) || entry.body.length > HISTORY_BODY_MAX_BYTES) invalid(op, `body must be at most ${HISTORY_BODY_MAX_BYTES} bytes`)
-    if (!Number.isSafeInteger(entry.timestamp) || entry.timestamp < 0) invalid(op, 'timestamp must be a non-negative integer (epoch ms)')
-    checkState(op, entry.state)
+    checkHistoryInput(op, entry)
     const key = refKey(entry)
     if (this.#byRef.has(key)) throw new ParleyError('STORE_EXISTS', `${op}: message stored already`)
-    const stored: HistoryEntry = {
-      peer: entry.peer,
-      direction: entry.direction,
-      id: entry.id,
-      kind: entry.kind,
-      body: entry.body.slice(),
-      timestamp: entry.timestamp,
-      state: entry.state,
-      seq: ++this.#seq,
-    }
+    const stored = storedHistoryEntry(entry, ++this.#seq)
     this.#byRef.set(key, stored)
     let list = this.#byPeer.get(entry.peer)
     if (list === undefined) this.#byPeer.set(entry.peer, (list = []))

@@ -8,7 +8,7 @@
  * codec used before, is the oracle it is tested against
  * (test/codec/writer.test.ts): the same bytes on generated values.
  */
-import { CODEC_KEY_CACHE_ENTRIES } from '../constants.js'
+import { CODEC_KEY_CACHE_ENTRIES, CODEC_KEY_CACHE_MAX_LENGTH } from '../constants.js'
 import { ParleyError } from '../errors.js'
 import type { CborValue, DecodeLimits } from './cbor.js'
 import { MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGINT, MAJOR_TEXT, MAJOR_UINT } from './tokenizer.js'
@@ -30,6 +30,11 @@ class Writer {
 
   get length(): number {
     return this.#at
+  }
+
+  /** ENCODE_FAILED when `n` more bytes would pass the limit: checked before anything that large is built. */
+  ensure(n: number): void {
+    if (this.#at + n > this.#maxBytes) fail(`encoding larger than ${this.#maxBytes} bytes`)
   }
 
   #room(n: number): void {
@@ -85,13 +90,15 @@ class Writer {
 /** Encoded map keys, by key (the keys of Parley's structures are a few hundred short constants): the first CODEC_KEY_CACHE_ENTRIES seen. */
 const KEYS = new Map<string, Uint8Array>()
 
-function keyBytes(k: string): Uint8Array {
+/** The encoding of map key `k` for `into` (held to its limit; only short keys are kept). */
+function keyBytes(into: Writer, k: string): Uint8Array {
   let bytes = KEYS.get(k)
   if (bytes === undefined) {
+    into.ensure(k.length)
     const w = new Writer(Number.MAX_SAFE_INTEGER)
     text(w, k)
     bytes = w.bytes()
-    if (KEYS.size < CODEC_KEY_CACHE_ENTRIES) KEYS.set(k, bytes)
+    if (KEYS.size < CODEC_KEY_CACHE_ENTRIES && k.length <= CODEC_KEY_CACHE_MAX_LENGTH) KEYS.set(k, bytes)
   }
   return bytes
 }
@@ -102,6 +109,8 @@ function fail(message: string): never {
 
 function text(w: Writer, s: string): void {
   if (!s.isWellFormed()) fail('text with a lone surrogate')
+  // UTF-8 takes at least a byte per UTF-16 unit: a string longer than the room left is refused before it is encoded
+  w.ensure(s.length)
   const bytes = UTF8.encode(s)
   w.head(MAJOR_TEXT, bytes.length)
   w.push(bytes)
@@ -132,7 +141,7 @@ function value(w: Writer, v: CborValue, depth: number, lim: DecodeLimits): void 
     if (depth >= lim.maxDepth) fail(`nesting deeper than ${lim.maxDepth}`)
     const keys = Object.keys(v)
     if (keys.length > lim.maxItems) fail(`more than ${lim.maxItems} entries`)
-    const entries = keys.map((k) => ({ key: keyBytes(k), v: v[k] as CborValue }))
+    const entries = keys.map((k) => ({ key: keyBytes(w, k), v: v[k] as CborValue }))
     entries.sort((a, b) => compareBytes(a.key, b.key))
     w.head(MAJOR_MAP, entries.length)
     for (const e of entries) {

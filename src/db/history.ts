@@ -102,6 +102,21 @@ interface Payload {
   body: Uint8Array
 }
 
+/** Checks a message to append (the reference, kind, body size, time, state): INVALID_ARGUMENT. */
+export function checkInput(op: string, entry: HistoryInput): void {
+  checkRef(op, entry)
+  if (!KINDS.includes(entry.kind)) invalid(op, "kind must be 'text' or 'file'")
+  if (!(entry.body instanceof Uint8Array) || entry.body.length > HISTORY_BODY_MAX_BYTES) invalid(op, `body must be at most ${HISTORY_BODY_MAX_BYTES} bytes`)
+  if (!Number.isSafeInteger(entry.timestamp) || entry.timestamp < 0) invalid(op, 'timestamp must be a non-negative integer (epoch ms)')
+  checkState(op, entry.state)
+}
+
+/** The entry an append stores and returns: the input's fields (the body copied) and its sequence number. */
+export function storedEntry(entry: HistoryInput, seq: number): HistoryEntry {
+  const { peer, direction, id, kind, timestamp, state } = entry
+  return { peer, direction, id, kind, body: entry.body.slice(), timestamp, state, seq }
+}
+
 function readMessage(m: CborMap): Payload {
   const direction = getText(m, 'd', TABLE, 3) as MessageDirection
   const kind = getText(m, 'k', TABLE, 4) as MessageKind
@@ -156,11 +171,7 @@ export class SqliteMessageHistory implements MessageHistory {
   append(entry: HistoryInput): Promise<HistoryEntry> {
     const op = 'MessageHistory.append'
     return this.#ctx.run(op, () => {
-      checkRef(op, entry)
-      if (!KINDS.includes(entry.kind)) invalid(op, "kind must be 'text' or 'file'")
-      if (!(entry.body instanceof Uint8Array) || entry.body.length > HISTORY_BODY_MAX_BYTES) invalid(op, `body must be at most ${HISTORY_BODY_MAX_BYTES} bytes`)
-      if (!Number.isSafeInteger(entry.timestamp) || entry.timestamp < 0) invalid(op, 'timestamp must be a non-negative integer (epoch ms)')
-      checkState(op, entry.state)
+      checkInput(op, entry)
       const key = refKey(this.#ctx.lookup, entry)
       const sealed = sealPayload(this.#ctx, TABLE, [key], { i: entry.id, p: entry.peer, d: entry.direction, k: entry.kind, b: entry.body })
       let result
@@ -171,16 +182,7 @@ export class SqliteMessageHistory implements MessageHistory {
         if (isUniqueViolation(err)) throw new ParleyError('STORE_EXISTS', `${op}: message stored already`, { cause: err })
         throw err
       }
-      return {
-        peer: entry.peer,
-        direction: entry.direction,
-        id: entry.id,
-        kind: entry.kind,
-        body: entry.body.slice(),
-        timestamp: entry.timestamp,
-        state: entry.state,
-        seq: Number(result.lastInsertRowid),
-      }
+      return storedEntry(entry, Number(result.lastInsertRowid))
     })
   }
 

@@ -27,7 +27,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { Hash } from 'node:crypto'
-import { open, rename, stat } from 'node:fs/promises'
+import { open, rename } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import type { Stream } from '@libp2p/interface'
 import { AEAD_TAG_LENGTH, BLOB_CONTROL_MAX_BYTES, FRAME_MAX_LENGTH_PREFIX_BYTES, SECRET_FILE_MODE } from '../constants.js'

@@ -69,6 +69,8 @@ test('refusals: outside the data model and over the limits are ENCODE_FAILED; -0
     [{ a: 1, b: 2, c: 3 }, { maxItems: 2 }],
     [new Uint8Array(100), { maxBytes: 50 }],
     [[new Uint8Array(40), new Uint8Array(40)], { maxBytes: 50 }],
+    ['x'.repeat(1000), { maxBytes: 50 }],
+    [{ ['k'.repeat(1000)]: 1 }, { maxBytes: 50 }],
   ]
   for (const [v, limits] of refused) assert.equal(outcome(() => encode(v, limits)), 'error ENCODE_FAILED', `for ${typeof v} ${JSON.stringify(limits)}`)
   assert.equal(outcome(() => encode(-0)), '00')
